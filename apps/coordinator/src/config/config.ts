@@ -1,9 +1,7 @@
 import { z } from 'zod';
 
 // Validated once at boot; everything else receives the typed object, never process.env.
-const bool = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const DEV_SECRET = 'tessera-dev-secret-change-me-in-production';
 
@@ -27,12 +25,24 @@ export const configSchema = z
     S3_FORCE_PATH_STYLE: bool.default(true),
     BLENDER_PATH: z.string().default('blender'),
     INSPECT_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
-    MAX_SCENE_BYTES: z.coerce.number().int().positive().default(2 * 1024 ** 3),
-    MAX_TILE_BYTES: z.coerce.number().int().positive().default(256 * 1024 ** 2),
+    MAX_SCENE_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(2 * 1024 ** 3),
+    MAX_TILE_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024 ** 2),
     LEASE_TTL_MS: z.coerce.number().int().min(1000).default(30_000),
     LEASE_SWEEP_MS: z.coerce.number().int().min(100).default(1000),
     LEASE_MAX_WAIT_MS: z.coerce.number().int().min(0).default(25_000),
-    SESSION_TTL_MS: z.coerce.number().int().positive().default(24 * 3600_000),
+    SESSION_TTL_MS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(24 * 3600_000),
     PRESIGN_TTL_S: z.coerce.number().int().positive().default(3600),
     // Replicas that only serve the API can turn the queue workers off.
     WORKERS: bool.default(true),
@@ -42,7 +52,11 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['SECRET'], message: 'must be set in production' });
     }
     if (c.STORAGE_DRIVER === 's3' && !c.S3_BUCKET) {
-      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required with STORAGE_DRIVER=s3' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['S3_BUCKET'],
+        message: 'required with STORAGE_DRIVER=s3',
+      });
     }
   })
   .transform((c) => ({ ...c, PUBLIC_URL: c.PUBLIC_URL ?? `http://${c.HOST}:${c.PORT}` }));

@@ -1,0 +1,38 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AssemblyModule } from './assembly/assembly.module';
+import { AuthModule } from './auth/auth.module';
+import { AppConfig } from './config/config';
+import { ConfigModule } from './config/config.module';
+import { DispatchModule } from './dispatch/dispatch.module';
+import { HealthController } from './health.controller';
+import { JobsModule } from './jobs/jobs.module';
+import { LeasesModule } from './leases/leases.module';
+import { NodesModule } from './nodes/nodes.module';
+import { PlanningModule } from './planning/planning.module';
+import { PrismaModule } from './prisma/prisma.module';
+import { QueuesModule } from './queues/queues.module';
+import { StorageModule } from './storage/storage.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    // Queue workers (planning, assembly) can be turned off on API-only replicas.
+    const workers = config.WORKERS ? [PlanningModule, AssemblyModule] : [];
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        PrismaModule,
+        QueuesModule,
+        DispatchModule,
+        AuthModule,
+        StorageModule,
+        JobsModule,
+        NodesModule,
+        LeasesModule,
+        ...workers,
+      ],
+      controllers: [HealthController],
+    };
+  }
+}

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { StorageModule } from '../storage/storage.module';
+import { AssemblyProcessor } from './assembly.processor';
+import { AssemblyRepository } from './assembly.repository';
+
+@Module({ imports: [StorageModule], providers: [AssemblyRepository, AssemblyProcessor] })
+export class AssemblyModule {}

@@ -1,0 +1,50 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger } from '@nestjs/common';
+import { Job, UnrecoverableError } from 'bullmq';
+import { AssemblyPayload, QueueName } from '../queues/queues';
+import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
+import { AssemblyRepository } from './assembly.repository';
+import { makeThumbnail, stitchFrame } from './stitch';
+
+/** When every tile of a frame is accepted: crop the margins, stitch, store frame and thumbnail. */
+@Processor(QueueName.Assembly, { concurrency: 2 })
+export class AssemblyProcessor extends WorkerHost {
+  private readonly logger = new Logger(AssemblyProcessor.name);
+
+  constructor(
+    @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
+    private readonly repo: AssemblyRepository,
+  ) {
+    super();
+  }
+
+  async process(queued: Job<AssemblyPayload>): Promise<void> {
+    const frame = await this.repo.findFrameWithTiles(queued.data.frameId);
+    if (!frame || frame.status === 'DONE') return;
+    if (frame.shards.some((s) => s.status !== 'DONE' || !s.result)) {
+      throw new UnrecoverableError(`frame ${frame.number} is not complete`);
+    }
+    const size = (frame.job.sceneInfo as { resolution: { width: number; height: number } })
+      .resolution;
+    const tiles = await Promise.all(
+      frame.shards.map(async (s) => ({
+        png: await this.storage.get(s.result!.storageKey),
+        region: { x: s.x, y: s.y, width: s.width, height: s.height },
+        margins: {
+          left: s.marginLeft,
+          top: s.marginTop,
+          right: s.marginRight,
+          bottom: s.marginBottom,
+        },
+      })),
+    );
+    const image = await stitchFrame(size, tiles);
+    const name = String(frame.number).padStart(4, '0');
+    const imageKey = `frames/${frame.jobId}/${name}.png`;
+    const thumbKey = `thumbs/${frame.jobId}/${name}.png`;
+    await this.storage.put(imageKey, image, { contentType: 'image/png' });
+    await this.storage.put(thumbKey, await makeThumbnail(image), { contentType: 'image/png' });
+    await this.repo.saveFrame(frame.id, frame.jobId, imageKey, thumbKey);
+    this.logger.log(`job ${frame.jobId}: frame ${frame.number} assembled`);
+  }
+}

@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../prisma/prisma.service';
+
+@Injectable()
+export class AssemblyRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  findFrameWithTiles(frameId: string) {
+    return this.prisma.frame.findUnique({
+      where: { id: frameId },
+      select: {
+        id: true,
+        jobId: true,
+        number: true,
+        status: true,
+        job: { select: { sceneInfo: true } },
+        shards: {
+          select: {
+            status: true,
+            x: true,
+            y: true,
+            width: true,
+            height: true,
+            marginLeft: true,
+            marginTop: true,
+            marginRight: true,
+            marginBottom: true,
+            result: { select: { storageKey: true } },
+          },
+        },
+      },
+    });
+  }
+
+  /** Marks the frame done and, when it was the last one, the job completed. */
+  async saveFrame(frameId: string, jobId: string, imageKey: string, thumbKey: string) {
+    await this.prisma.$transaction(async (tx) => {
+      await tx.frame.update({
+        where: { id: frameId },
+        data: { status: 'DONE', imageKey, thumbKey, completedAt: new Date() },
+      });
+      const open = await tx.frame.count({ where: { jobId, status: { not: 'DONE' } } });
+      if (open === 0) {
+        await tx.job.updateMany({
+          where: { id: jobId, status: 'RENDERING' },
+          data: { status: 'COMPLETED', completedAt: new Date() },
+        });
+      }
+    });
+  }
+}

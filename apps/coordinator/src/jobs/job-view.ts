@@ -1,0 +1,52 @@
+import type { JobsRepository } from './jobs.repository';
+
+type JobRow = NonNullable<Awaited<ReturnType<JobsRepository['findJobForRequester']>>>;
+
+/** The API shape of a job: status, progress and a per-frame, per-tile state grid. */
+export function toJobView(job: JobRow) {
+  const tilesByFrame = new Map<number, JobRow['shards']>();
+  for (const s of job.shards) {
+    const list = tilesByFrame.get(s.frameNumber) ?? [];
+    list.push(s);
+    tilesByFrame.set(s.frameNumber, list);
+  }
+  const tilesDone = job.shards.filter((s) => s.status === 'DONE').length;
+  const framesDone = job.frames.filter((f) => f.status === 'DONE').length;
+  const renderMs = job.shards.reduce((sum, s) => sum + (s.result?.renderMs ?? 0), 0);
+  return {
+    id: job.id,
+    status: job.status,
+    error: job.error,
+    settings: job.settings,
+    scene: job.sceneInfo,
+    createdAt: job.createdAt,
+    plannedAt: job.plannedAt,
+    completedAt: job.completedAt,
+    progress: {
+      frames: { total: job.frames.length, done: framesDone },
+      tiles: { total: job.shards.length, done: tilesDone },
+      percent: job.shards.length ? Math.round((100 * tilesDone) / job.shards.length) : 0,
+    },
+    timings: {
+      wallMs: job.completedAt ? job.completedAt.getTime() - job.createdAt.getTime() : null,
+      renderMs,
+    },
+    frames: job.frames.map((f) => ({
+      number: f.number,
+      status: f.status,
+      completedAt: f.completedAt,
+      image: f.status === 'DONE' ? `/api/v1/jobs/${job.id}/frames/${f.number}` : null,
+      tiles: (tilesByFrame.get(f.number) ?? []).map((s) => ({
+        x: s.tileX,
+        y: s.tileY,
+        region: { x: s.x, y: s.y, width: s.width, height: s.height },
+        status: s.status,
+        nodeId: s.nodeId,
+        attempts: s.attempts,
+        renderMs: s.result?.renderMs ?? null,
+      })),
+    })),
+  };
+}
+
+export type JobView = ReturnType<typeof toJobView>;

@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { MulterModule } from '@nestjs/platform-express';
+import { tmpdir } from 'node:os';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { StorageModule } from '../storage/storage.module';
+import { JobsController } from './jobs.controller';
+import { JobsRepository } from './jobs.repository';
+import { JobsService } from './jobs.service';
+
+@Module({
+  imports: [
+    StorageModule,
+    // Scenes go to a temp file (never memory), capped by size; the service deletes them after.
+    MulterModule.registerAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        dest: tmpdir(),
+        limits: { fileSize: config.MAX_SCENE_BYTES, files: 1, fields: 32 },
+      }),
+    }),
+  ],
+  controllers: [JobsController],
+  providers: [JobsRepository, JobsService],
+  exports: [JobsRepository],
+})
+export class JobsModule {}

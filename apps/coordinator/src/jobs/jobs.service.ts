@@ -1,0 +1,132 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import {
+  BadRequestException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  OnModuleDestroy,
+  OnModuleInit,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import { BlendFileError, validateBlendFile } from '@tessera/blender';
+import { Queue, QueueEvents } from 'bullmq';
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { Requester } from '../auth/guards';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { redisConnection } from '../dispatch/redis';
+import { planningJobId, PlanningPayload, QueueName } from '../queues/queues';
+import { BLOB_STORAGE, BlobNotFoundError, BlobStorage } from '../storage/blob-storage';
+import { CreateJobDto, toJobSettings } from './dto/create-job.dto';
+import { toJobView } from './job-view';
+import { JobsRepository } from './jobs.repository';
+import { sha256File } from './sha256-file';
+
+export interface UploadedScene {
+  path: string;
+  size: number;
+}
+
+@Injectable()
+export class JobsService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(JobsService.name);
+  private planningEvents!: QueueEvents;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
+    @InjectQueue(QueueName.Planning) private readonly planning: Queue<PlanningPayload>,
+    private readonly repo: JobsRepository,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.planningEvents = new QueueEvents(QueueName.Planning, {
+      connection: redisConnection(this.config.REDIS_URL),
+      prefix: this.config.QUEUE_PREFIX,
+    });
+    await this.planningEvents.waitUntilReady();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.planningEvents?.close();
+  }
+
+  /**
+   * Stores the scene (once per content hash), creates the job and waits for planning, so that a
+   * scene Blender cannot render is refused with a clear error and leaves nothing behind.
+   */
+  async submit(requester: Requester, upload: UploadedScene | undefined, dto: CreateJobDto) {
+    if (!upload) throw new BadRequestException('a .blend file is required in the "scene" field');
+    try {
+      return await this.submitScene(requester, upload, dto);
+    } finally {
+      await rm(upload.path, { force: true });
+    }
+  }
+
+  private async submitScene(requester: Requester, upload: UploadedScene, dto: CreateJobDto) {
+    try {
+      await validateBlendFile(upload.path);
+    } catch (e) {
+      if (e instanceof BlendFileError) throw new BadRequestException(e.message);
+      throw e;
+    }
+    const sha256 = await sha256File(upload.path);
+    const scene = (await this.repo.findScene(sha256)) ?? (await this.storeScene(sha256, upload));
+    const job = await this.repo.createJob(requester.apiKeyId, scene.sha256, toJobSettings(dto));
+    const queued = await this.planning.add(
+      'plan',
+      { jobId: job.id },
+      { jobId: planningJobId(job.id) },
+    );
+    try {
+      await queued.waitUntilFinished(this.planningEvents, this.config.INSPECT_TIMEOUT_MS + 30_000);
+    } catch (e) {
+      const failed = await this.repo.findJobForRequester(job.id, requester.apiKeyId);
+      if (failed?.status === 'FAILED') {
+        await this.forget(job.id, scene.sha256);
+        throw new UnprocessableEntityException(failed.error ?? 'the scene cannot be rendered');
+      }
+      // Still planning (slow scene or busy planners): the requester follows it by id.
+      this.logger.warn(`job ${job.id} still planning: ${(e as Error).message}`);
+    }
+    return this.get(requester, job.id);
+  }
+
+  async get(requester: Requester, id: string) {
+    const job = await this.repo.findJobForRequester(id, requester.apiKeyId);
+    if (!job) throw new NotFoundException('no such job');
+    return toJobView(job);
+  }
+
+  async frameImage(requester: Requester, id: string, frame: number): Promise<Readable> {
+    const found = await this.repo.findFrameForRequester(id, frame, requester.apiKeyId);
+    if (!found) throw new NotFoundException('no such frame in this job');
+    if (found.status !== 'DONE' || !found.imageKey) {
+      throw new NotFoundException(`frame ${frame} is not finished yet`);
+    }
+    try {
+      return await this.storage.getStream(found.imageKey);
+    } catch (e) {
+      if (e instanceof BlobNotFoundError) throw new NotFoundException('frame image missing');
+      throw e;
+    }
+  }
+
+  private async storeScene(sha256: string, upload: UploadedScene) {
+    const key = `scenes/${sha256}.blend`;
+    await this.storage.put(key, createReadStream(upload.path), {
+      contentType: 'application/x-blender',
+    });
+    return this.repo.upsertScene(sha256, upload.size, key);
+  }
+
+  /** A rejected submission leaves no job, and no scene that only it used. */
+  private async forget(jobId: string, sceneSha256: string) {
+    await this.repo.deleteJob(jobId);
+    const key = await this.repo.deleteSceneIfUnused(sceneSha256);
+    if (key) await this.storage.delete(key);
+  }
+}

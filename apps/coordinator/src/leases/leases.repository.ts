@@ -1,0 +1,206 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { PrismaService } from '../prisma/prisma.service';
+
+// Every shard status transition driven by leases lives here, each as one guarded SQL statement
+// (or one transaction), so that any number of coordinator replicas on one database can never
+// grant a shard twice or accept it twice: the WHERE clauses are the state machine.
+
+export interface GrantedShard {
+  leaseId: string;
+  shardId: string;
+  jobId: string;
+  frameId: string;
+  frameNumber: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  expiresAt: Date;
+}
+
+export interface ActiveLease {
+  leaseId: string;
+  shardId: string;
+  jobId: string;
+  frameId: string;
+  nodeId: string;
+  status: string;
+  expiresAt: Date;
+  width: number;
+  height: number;
+}
+
+export interface ResultRecord {
+  storageKey: string;
+  sha256: string;
+  signature: string;
+  renderMs: number;
+}
+
+/** How many of the oldest free shards are considered per grant; bounds the ordering cost. */
+const CANDIDATE_POOL = 256;
+
+@Injectable()
+export class LeasesRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Leases the best free shard to `nodeId`: oldest job first, then frame order, preferring tiles
+   * whose neighbours this node has not rendered (so overlaps cross-check different nodes).
+   * A shard whose lease lapsed counts as free; its old lease is marked EXPIRED in the same statement.
+   */
+  async grant(nodeId: string, ttlMs: number): Promise<GrantedShard | null> {
+    const leaseId = randomUUID();
+    const rows = await this.prisma.$queryRaw<GrantedShard[]>`
+      WITH pool AS (
+        SELECT s.id
+        FROM shards s JOIN jobs j ON j.id = s.job_id
+        WHERE j.status = 'RENDERING'
+          AND (s.status = 'PENDING' OR (s.status = 'LEASED' AND s.lease_expires_at < now()))
+        ORDER BY j.created_at, s.frame_number, s.tile_y, s.tile_x
+        LIMIT ${CANDIDATE_POOL}
+      ), candidate AS (
+        SELECT s.id, s.lease_id AS old_lease_id
+        FROM shards s JOIN pool ON pool.id = s.id JOIN jobs j ON j.id = s.job_id
+        WHERE (s.status = 'PENDING' OR (s.status = 'LEASED' AND s.lease_expires_at < now()))
+        ORDER BY EXISTS (
+            SELECT 1 FROM shards n
+            WHERE n.frame_id = s.frame_id AND n.node_id = ${nodeId}::uuid
+              AND abs(n.tile_x - s.tile_x) + abs(n.tile_y - s.tile_y) = 1
+          ),
+          j.created_at, s.frame_number, s.tile_y, s.tile_x
+        LIMIT 1
+        FOR UPDATE OF s SKIP LOCKED
+      ), granted AS (
+        UPDATE shards s
+        SET status = 'LEASED', lease_id = ${leaseId}::uuid, node_id = ${nodeId}::uuid,
+            lease_expires_at = now() + ${ttlMs} * interval '1 millisecond', attempts = s.attempts + 1
+        FROM candidate c WHERE s.id = c.id
+        RETURNING s.id, s.job_id, s.frame_id, s.frame_number, s.x, s.y, s.width, s.height,
+                  s.lease_expires_at, c.old_lease_id
+      ), expired AS (
+        UPDATE leases l SET status = 'EXPIRED', ended_at = now()
+        FROM granted g WHERE l.id = g.old_lease_id AND l.status = 'ACTIVE'
+      ), lease AS (
+        INSERT INTO leases (id, shard_id, node_id, status, granted_at, expires_at)
+        SELECT ${leaseId}::uuid, g.id, ${nodeId}::uuid, 'ACTIVE', now(), g.lease_expires_at
+        FROM granted g
+      )
+      SELECT ${leaseId}::text AS "leaseId", g.id::text AS "shardId", g.job_id::text AS "jobId",
+             g.frame_id::text AS "frameId", g.frame_number AS "frameNumber",
+             g.x, g.y, g.width, g.height, g.lease_expires_at AS "expiresAt"
+      FROM granted g`;
+    return rows[0] ?? null;
+  }
+
+  findLease(leaseId: string): Promise<ActiveLease | null> {
+    return this.prisma.$queryRaw<ActiveLease[]>`
+      SELECT l.id::text AS "leaseId", l.shard_id::text AS "shardId", s.job_id::text AS "jobId",
+             s.frame_id::text AS "frameId", l.node_id::text AS "nodeId", l.status::text AS status,
+             l.expires_at AS "expiresAt", s.width, s.height
+      FROM leases l JOIN shards s ON s.id = l.shard_id
+      WHERE l.id = ${leaseId}::uuid`.then((rows) => rows[0] ?? null);
+  }
+
+  /** Extends a live lease held by `nodeId`; null when it is gone (expired, ended, someone else's). */
+  async extend(leaseId: string, nodeId: string, ttlMs: number): Promise<Date | null> {
+    const rows = await this.prisma.$queryRaw<{ expiresAt: Date }[]>`
+      WITH s AS (
+        UPDATE shards SET lease_expires_at = now() + ${ttlMs} * interval '1 millisecond'
+        WHERE lease_id = ${leaseId}::uuid AND status = 'LEASED' AND node_id = ${nodeId}::uuid
+          AND lease_expires_at > now()
+        RETURNING id, lease_expires_at
+      )
+      UPDATE leases l SET expires_at = s.lease_expires_at
+      FROM s WHERE l.id = ${leaseId}::uuid AND l.shard_id = s.id AND l.status = 'ACTIVE'
+      RETURNING l.expires_at AS "expiresAt"`;
+    return rows[0]?.expiresAt ?? null;
+  }
+
+  /**
+   * Accepts the result of a live lease: shard DONE, lease COMPLETED, result stored, atomically.
+   * Returns null (and changes nothing) when the lease is no longer live.
+   */
+  async complete(
+    leaseId: string,
+    nodeId: string,
+    result: ResultRecord,
+  ): Promise<{ shardId: string; frameId: string; jobId: string } | null> {
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        // Shard first, then lease: the same lock order as grant(), so the two never deadlock.
+        const shard = await tx.$queryRaw<{ shardId: string; frameId: string; jobId: string }[]>`
+          UPDATE shards SET status = 'DONE', lease_expires_at = NULL
+          WHERE lease_id = ${leaseId}::uuid AND node_id = ${nodeId}::uuid AND status = 'LEASED'
+            AND lease_expires_at > now()
+          RETURNING id::text AS "shardId", frame_id::text AS "frameId", job_id::text AS "jobId"`;
+        if (shard.length === 0) throw new LeaseGone();
+        const ended = await tx.$executeRaw`
+          UPDATE leases SET status = 'COMPLETED', ended_at = now()
+          WHERE id = ${leaseId}::uuid AND node_id = ${nodeId}::uuid AND status = 'ACTIVE'`;
+        if (ended !== 1) throw new LeaseGone();
+        const resultId = randomUUID();
+        await tx.$executeRaw`
+          INSERT INTO results (id, shard_id, lease_id, node_id, storage_key, sha256, signature, render_ms)
+          VALUES (${resultId}::uuid, ${shard[0].shardId}::uuid, ${leaseId}::uuid, ${nodeId}::uuid,
+                  ${result.storageKey}, ${result.sha256}, ${result.signature}, ${result.renderMs})`;
+        await tx.$executeRaw`UPDATE shards SET result_id = ${resultId}::uuid WHERE id = ${shard[0].shardId}::uuid`;
+        return shard[0];
+      });
+    } catch (e) {
+      if (e instanceof LeaseGone) return null;
+      throw e;
+    }
+  }
+
+  /** Ends a live lease without a result (failed or released) and frees its shard at once. */
+  async release(
+    leaseId: string,
+    nodeId: string,
+    status: 'FAILED' | 'RELEASED',
+    reason: string,
+  ): Promise<boolean> {
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      WITH s AS (
+        UPDATE shards SET status = 'PENDING', lease_id = NULL, lease_expires_at = NULL
+        WHERE lease_id = ${leaseId}::uuid AND node_id = ${nodeId}::uuid AND status = 'LEASED'
+        RETURNING id
+      )
+      UPDATE leases l SET status = ${status}::"LeaseStatus", ended_at = now(), fail_reason = ${reason}
+      FROM s WHERE l.id = ${leaseId}::uuid AND l.status = 'ACTIVE'
+      RETURNING l.id::text AS id`;
+    return rows.length === 1;
+  }
+
+  /** Returns lapsed shards to the pool; how many were freed. Safe to run on every replica. */
+  async expireLapsed(): Promise<number> {
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      WITH s AS (
+        SELECT id, lease_id FROM shards
+        WHERE status = 'LEASED' AND lease_expires_at < now()
+        FOR UPDATE SKIP LOCKED
+      ), freed AS (
+        UPDATE shards SET status = 'PENDING', lease_id = NULL, lease_expires_at = NULL
+        FROM s WHERE shards.id = s.id
+        RETURNING s.lease_id
+      )
+      UPDATE leases l SET status = 'EXPIRED', ended_at = now()
+      FROM freed WHERE l.id = freed.lease_id AND l.status = 'ACTIVE'
+      RETURNING l.id::text AS id`;
+    return rows.length;
+  }
+
+  /** True when every shard of the frame has an accepted result. */
+  async frameComplete(frameId: string): Promise<boolean> {
+    const rows = await this.prisma.$queryRaw<{ open: number }[]>`
+      SELECT count(*)::int AS open FROM shards WHERE frame_id = ${frameId}::uuid AND status <> 'DONE'`;
+    return rows[0].open === 0;
+  }
+
+  touchNode(nodeId: string): Promise<unknown> {
+    return this.prisma.node.update({ where: { id: nodeId }, data: { lastSeenAt: new Date() } });
+  }
+}
+
+class LeaseGone extends Error {}

@@ -1,0 +1,189 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import {
+  ConflictException,
+  ForbiddenException,
+  GoneException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  UnauthorizedException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import { completionMessage, CompleteRequest, LeaseGrant } from '@tessera/protocol';
+import { Queue } from 'bullmq';
+import { verifyMessage } from 'ethers';
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
+import { NodeClaims } from '../auth/session-token';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { WorkSignalService } from '../dispatch/work-signal.service';
+import { AssemblyPayload, assemblyJobId, QueueName } from '../queues/queues';
+import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
+import { JobFactsRepository } from './job-facts.repository';
+import { ActiveLease, LeasesRepository } from './leases.repository';
+import { resultKey } from './result-key';
+
+const RESULT_CONTENT_TYPE = 'image/png';
+
+@Injectable()
+export class LeasesService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
+    @InjectQueue(QueueName.Assembly) private readonly assembly: Queue<AssemblyPayload>,
+    private readonly repo: LeasesRepository,
+    private readonly jobs: JobFactsRepository,
+    private readonly signal: WorkSignalService,
+  ) {}
+
+  /** Long-polls for work: grants at once when a shard is free, else waits for a signal. */
+  async request(node: NodeClaims, waitMs: number, abort: AbortSignal): Promise<LeaseGrant | null> {
+    const deadline = Date.now() + Math.min(waitMs, this.config.LEASE_MAX_WAIT_MS);
+    void this.repo.touchNode(node.nodeId).catch(() => undefined);
+    for (;;) {
+      if (abort.aborted) return null;
+      const shard = await this.repo.grant(node.nodeId, this.config.LEASE_TTL_MS);
+      if (shard) {
+        const facts = await this.jobs.get(shard.jobId);
+        const key = resultKey(shard.jobId, shard.shardId, shard.leaseId);
+        return {
+          leaseId: shard.leaseId,
+          jobId: shard.jobId,
+          shardId: shard.shardId,
+          frame: shard.frameNumber,
+          resolution: { width: facts.width, height: facts.height },
+          region: { x: shard.x, y: shard.y, width: shard.width, height: shard.height },
+          seed: facts.seed,
+          samples: facts.samples,
+          scene: {
+            sha256: facts.sceneSha256,
+            size: facts.sceneSize,
+            url: await this.storage.presignGet(facts.sceneKey, this.config.PRESIGN_TTL_S),
+          },
+          upload: {
+            url: await this.storage.presignPut(key, {
+              ttlSeconds: this.config.PRESIGN_TTL_S,
+              contentType: RESULT_CONTENT_TYPE,
+              maxBytes: this.config.MAX_TILE_BYTES,
+            }),
+            method: 'PUT',
+            contentType: RESULT_CONTENT_TYPE,
+            maxBytes: this.config.MAX_TILE_BYTES,
+          },
+          expiresAt: shard.expiresAt.toISOString(),
+          heartbeatMs: Math.floor(this.config.LEASE_TTL_MS / 3),
+        };
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return null;
+      await this.signal.wait(left, abort);
+    }
+  }
+
+  async heartbeat(node: NodeClaims, leaseId: string): Promise<{ expiresAt: string }> {
+    await this.liveLease(node, leaseId);
+    const expiresAt = await this.repo.extend(leaseId, node.nodeId, this.config.LEASE_TTL_MS);
+    if (!expiresAt) throw new GoneException('lease expired');
+    return { expiresAt: expiresAt.toISOString() };
+  }
+
+  async complete(node: NodeClaims, leaseId: string, body: CompleteRequest) {
+    const lease = await this.liveLease(node, leaseId);
+    const sha256 = body.sha256.toLowerCase();
+    this.checkSignature(node, completionMessage(leaseId, sha256), body.signature);
+    const key = resultKey(lease.jobId, lease.shardId, leaseId);
+    await this.checkUpload(key, sha256, lease);
+    const done = await this.repo.complete(leaseId, node.nodeId, {
+      storageKey: key,
+      sha256,
+      signature: body.signature,
+      renderMs: body.renderMs,
+    });
+    if (!done) throw new GoneException('lease expired before completion; the shard was re-queued');
+    if (await this.repo.frameComplete(done.frameId)) {
+      await this.assembly.add(
+        'assemble',
+        { frameId: done.frameId },
+        { jobId: assemblyJobId(done.frameId) },
+      );
+    }
+    return { accepted: true, shardId: done.shardId };
+  }
+
+  async fail(node: NodeClaims, leaseId: string, reason: string, released = false) {
+    await this.liveLease(node, leaseId, { allowLapsed: true });
+    const ok = await this.repo.release(
+      leaseId,
+      node.nodeId,
+      released ? 'RELEASED' : 'FAILED',
+      reason,
+    );
+    if (!ok) throw new GoneException('lease already ended');
+    this.signal.notify();
+    return { released: true };
+  }
+
+  /** Frees lapsed leases; wakes waiting agents when something came back. */
+  async sweep(): Promise<number> {
+    const freed = await this.repo.expireLapsed();
+    if (freed > 0) this.signal.notify();
+    return freed;
+  }
+
+  private async liveLease(node: NodeClaims, leaseId: string, opts: { allowLapsed?: boolean } = {}) {
+    const lease = await this.repo.findLease(leaseId);
+    if (!lease) throw new NotFoundException('no such lease');
+    if (lease.nodeId !== node.nodeId) throw new ForbiddenException('lease belongs to another node');
+    if (lease.status !== 'ACTIVE')
+      throw new ConflictException(`lease is ${lease.status.toLowerCase()}`);
+    if (!opts.allowLapsed && lease.expiresAt.getTime() <= Date.now()) {
+      throw new GoneException('lease expired');
+    }
+    return lease;
+  }
+
+  private checkSignature(node: NodeClaims, message: string, signature: string) {
+    let signer: string;
+    try {
+      signer = verifyMessage(message, signature);
+    } catch {
+      throw new UnauthorizedException('malformed result signature');
+    }
+    if (signer.toLowerCase() !== node.address.toLowerCase()) {
+      throw new UnauthorizedException('result signature does not match the node address');
+    }
+  }
+
+  /** The uploaded tile must exist, match the claimed hash and be a PNG of the leased size. */
+  private async checkUpload(key: string, sha256: string, lease: ActiveLease) {
+    const head = await this.storage.head(key);
+    if (!head) throw new UnprocessableEntityException('no upload found for this lease');
+    // S3 presigned PUTs cannot cap the size, so it is checked here for every driver.
+    if (head.size > this.config.MAX_TILE_BYTES) {
+      throw new UnprocessableEntityException(
+        `uploaded tile is larger than ${this.config.MAX_TILE_BYTES} bytes`,
+      );
+    }
+    const bytes = await this.storage.get(key);
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== sha256) {
+      throw new UnprocessableEntityException(
+        `uploaded tile hash ${actual} does not match ${sha256}`,
+      );
+    }
+    let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
+    try {
+      meta = await sharp(bytes).metadata();
+    } catch {
+      throw new UnprocessableEntityException('uploaded tile is not an image');
+    }
+    if (meta.format !== 'png') {
+      throw new UnprocessableEntityException(`uploaded tile is ${meta.format}, expected png`);
+    }
+    if (meta.width !== lease.width || meta.height !== lease.height) {
+      throw new UnprocessableEntityException(
+        `uploaded tile is ${meta.width}x${meta.height}, the lease is for ${lease.width}x${lease.height}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma, PrismaService } from '../prisma/prisma.service';
+
+@Injectable()
+export class NodesRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  createChallenge(nonce: string, address: string, expiresAt: Date) {
+    return this.prisma.nodeChallenge.create({ data: { nonce, address, expiresAt } });
+  }
+
+  /** Marks a challenge used; false when unknown, expired, for another address or used before. */
+  async consumeChallenge(nonce: string, address: string): Promise<boolean> {
+    const { count } = await this.prisma.nodeChallenge.updateMany({
+      where: { nonce, address, usedAt: null, expiresAt: { gt: new Date() } },
+      data: { usedAt: new Date() },
+    });
+    return count === 1;
+  }
+
+  upsertNode(address: string, name: string | undefined, capabilities: object | undefined) {
+    const caps = capabilities as Prisma.InputJsonValue | undefined;
+    return this.prisma.node.upsert({
+      where: { address },
+      create: { address, name, capabilities: caps },
+      update: { name, capabilities: caps, lastSeenAt: new Date() },
+      select: { id: true, address: true },
+    });
+  }
+
+  deleteExpiredChallenges(before: Date) {
+    return this.prisma.nodeChallenge.deleteMany({ where: { expiresAt: { lt: before } } });
+  }
+}

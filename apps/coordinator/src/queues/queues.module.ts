@@ -1,0 +1,23 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Global, Module } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { redisConnection } from '../dispatch/redis';
+import { QUEUE_OPTIONS, QueueName } from './queues';
+
+@Global()
+@Module({
+  imports: [
+    BullModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        connection: redisConnection(config.REDIS_URL),
+        prefix: config.QUEUE_PREFIX,
+      }),
+    }),
+    ...Object.values(QueueName).map((name) =>
+      BullModule.registerQueue({ name, defaultJobOptions: QUEUE_OPTIONS[name] }),
+    ),
+  ],
+  exports: [BullModule],
+})
+export class QueuesModule {}

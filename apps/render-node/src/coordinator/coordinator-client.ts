@@ -1,0 +1,132 @@
+import {
+  API_PREFIX,
+  ChallengeResponse,
+  CompleteRequest,
+  HeartbeatResponse,
+  LeaseGrant,
+  sessionMessage,
+  SessionResponse,
+} from '@tessera/protocol';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { Signer } from 'ethers';
+
+/** An HTTP error from the coordinator, with its status so callers can tell gone from broken. */
+export class CoordinatorError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CoordinatorError';
+  }
+}
+
+/** The agent's side of the lease protocol (libs/protocol holds the shared shapes). */
+export class CoordinatorClient {
+  private token?: string;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly wallet: Signer & { address: string },
+  ) {}
+
+  get address(): string {
+    return this.wallet.address;
+  }
+
+  /** Challenge, EIP-191 signature, session token: the node's key is its identity. */
+  async login(name?: string, capabilities?: Record<string, unknown>): Promise<SessionResponse> {
+    const challenge = await this.call<ChallengeResponse>('POST', '/nodes/challenge', {
+      address: this.wallet.address,
+    });
+    const signature = await this.wallet.signMessage(
+      sessionMessage(this.wallet.address, challenge.nonce),
+    );
+    const session = await this.call<SessionResponse>('POST', '/nodes/session', {
+      address: this.wallet.address,
+      nonce: challenge.nonce,
+      signature,
+      name,
+      capabilities,
+    });
+    this.token = session.token;
+    return session;
+  }
+
+  /** Long-polls for work; null when none came within waitMs. */
+  async requestLease(waitMs: number, signal?: AbortSignal): Promise<LeaseGrant | null> {
+    return this.call<LeaseGrant | null>('POST', '/leases', { waitMs }, signal);
+  }
+
+  heartbeat(leaseId: string): Promise<HeartbeatResponse> {
+    return this.call('POST', `/leases/${leaseId}/heartbeat`, {});
+  }
+
+  complete(leaseId: string, body: CompleteRequest): Promise<unknown> {
+    return this.call('POST', `/leases/${leaseId}/complete`, body);
+  }
+
+  fail(leaseId: string, reason: string): Promise<unknown> {
+    return this.call('POST', `/leases/${leaseId}/fail`, { reason: reason.slice(0, 2000) });
+  }
+
+  release(leaseId: string): Promise<unknown> {
+    return this.call('POST', `/leases/${leaseId}/release`, {});
+  }
+
+  signMessage(message: string): Promise<string> {
+    return this.wallet.signMessage(message);
+  }
+
+  async download(url: string): Promise<Readable> {
+    const res = await fetch(url);
+    if (!res.ok || !res.body)
+      throw new CoordinatorError(res.status, `download failed: ${res.status}`);
+    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+  }
+
+  async upload(url: string, file: string, contentType: string): Promise<void> {
+    const { size } = await stat(file);
+    const res = await fetch(url, {
+      method: 'PUT',
+      headers: { 'content-type': contentType, 'content-length': String(size) },
+      body: Readable.toWeb(createReadStream(file)) as unknown as RequestInit['body'],
+      duplex: 'half',
+    } as RequestInit);
+    if (!res.ok)
+      throw new CoordinatorError(res.status, `upload failed: ${res.status} ${await res.text()}`);
+  }
+
+  private async call<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const res = await fetch(`${this.baseUrl}${API_PREFIX}${path}`, {
+      method,
+      headers,
+      body: JSON.stringify(body),
+      signal,
+    });
+    if (res.status === 204) return null as T;
+    const text = await res.text();
+    if (!res.ok) {
+      let message = text;
+      try {
+        const parsed = JSON.parse(text) as { message?: string | string[] };
+        message = Array.isArray(parsed.message)
+          ? parsed.message.join('; ')
+          : (parsed.message ?? text);
+      } catch {
+        // not JSON: keep the raw text
+      }
+      throw new CoordinatorError(res.status, `${method} ${path}: ${res.status} ${message}`);
+    }
+    return JSON.parse(text) as T;
+  }
+}
