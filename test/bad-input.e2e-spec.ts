@@ -47,7 +47,12 @@ afterAll(async () => {
 
 async function listFiles(dir: string): Promise<string[]> {
   try {
-    return (await readdir(dir, { recursive: true })).map(String).sort();
+    // files only: an emptied directory holds nothing
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    return entries
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name))
+      .sort();
   } catch {
     return [];
   }
@@ -199,7 +204,7 @@ describe('leases', () => {
 
   async function lease(n: Node): Promise<LeaseGrant> {
     const res = await post(n, '', { waitMs: 5000 });
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(201);
     return (await res.json()) as LeaseGrant;
   }
 

@@ -31,13 +31,19 @@ let dir: string;
 let scene: string;
 /** no camera, a missing texture, zstd-compressed */
 let broken: string;
+/** textured with an image file that exists on this machine but is not in the .blend */
+let external: string;
+let localImage: string;
 let full: Map<number, string>;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tessera-blender-e2e-'));
   scene = await testScene(join(dir, 'scene.blend'));
   await mkdir(join(dir, 'full'));
-  [full, broken] = await Promise.all([
+  await mkdir(join(dir, 'private'));
+  localImage = join(dir, 'private', 'secret.png');
+  await writeFile(localImage, 'a file of the render node that must not leak into tiles');
+  [full, broken, external] = await Promise.all([
     renderFullFrames(scene, [1, 2, 3], join(dir, 'full')),
     testScene(join(dir, 'broken.blend'), {
       noCamera: true,
@@ -45,6 +51,7 @@ beforeAll(async () => {
       compress: true,
       frames: 1,
     }),
+    testScene(join(dir, 'external.blend'), { externalImage: localImage, frames: 1 }),
   ]);
 });
 
@@ -315,7 +322,7 @@ describe('BlenderTileWorker', () => {
           worker.render({ frame: 1, region: quads[0], out: join(tiles, 'late.png') }),
         )
       ).code,
-    ).toBe('WORKER_DIED');
+    ).toBe('WORKER_CLOSED');
     // Blender wrote the requested files and nothing else, here or next to the scene.
     expect((await readdir(tiles)).sort()).toEqual(
       [
@@ -331,8 +338,10 @@ describe('BlenderTileWorker', () => {
         'broken.blend',
         'cut.blend',
         'empty.blend',
+        'external.blend',
         'full',
         'notes.blend',
+        'private',
         'scene.blend',
         'tiles',
       ].sort(),
@@ -385,6 +394,22 @@ describe('BlenderTileWorker', () => {
     const e = await workerError(BlenderTileWorker.start(broken, { blenderPath: BLENDER }));
     expect(e.code).toBe('START_FAILED');
     expect(e.message).toMatch(/no active camera/);
+  });
+
+  it("refuses a scene that would read the node's own files, unless allowed", async () => {
+    const [refused, allowed, info] = await Promise.all([
+      workerError(BlenderTileWorker.start(external, { blenderPath: BLENDER })),
+      BlenderTileWorker.start(external, { blenderPath: BLENDER, allowExternalFiles: true }),
+      inspectScene(external, { blenderPath: BLENDER }),
+    ]);
+    await allowed.close();
+    expect(refused.code).toBe('START_FAILED');
+    expect(refused.message).toContain(
+      `the scene uses files outside the .blend (pack them into it): ${localImage}`,
+    );
+    // Blender stored it relative to the .blend when saving, as it does for artists' files.
+    expect(info.externalFiles).toEqual(['//private/secret.png']);
+    expect(info.missingFiles).toEqual([]);
   });
 
   it('enforces a resident memory limit', async () => {

@@ -1,16 +1,11 @@
 // Two coordinator processes on one database and 200 simulated agents (no Blender): no shard is
 // leased to two nodes at once, none is lost, none is accepted twice — with agents that abandon
 // leases (they expire), fail them, and replay completions.
-import { completionMessage, LeaseGrant, sessionMessage } from '@tessera/protocol';
-import { HDNodeWallet, Wallet } from 'ethers';
-import { createHash } from 'node:crypto';
-import sharp from 'sharp';
-import { JobsRepository } from '../apps/coordinator/src/jobs/jobs.repository';
-import { planJob } from '../apps/coordinator/src/planning/planner';
+import { hashApiKey } from '../apps/coordinator/src/auth/api-key';
 import { Coordinator, startCoordinator } from '../scripts/lib/local-farm';
+import { seedSyntheticJob, SimulatedAgent, solidTile } from '../scripts/lib/simulated-agent';
 import { createApiKey, testPrisma } from './support/farm';
 import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix } from './support/test-env';
-import { hashApiKey } from '../apps/coordinator/src/auth/api-key';
 
 jest.setTimeout(240_000);
 
@@ -31,58 +26,11 @@ afterAll(async () => {
 async function seedJob(): Promise<string> {
   const secret = await createApiKey('concurrency');
   const key = await prisma.apiKey.findUniqueOrThrow({ where: { hash: hashApiKey(secret) } });
-  const sha = createHash('sha256').update('concurrency-scene').digest('hex');
-  await prisma.scene.upsert({
-    where: { sha256: sha },
-    create: { sha256: sha, size: 1n, storageKey: `scenes/${sha}.blend` },
-    update: {},
+  return seedSyntheticJob(prisma, key.id, {
+    frames: FRAMES,
+    grid: GRID,
+    label: 'concurrency-scene',
   });
-  const jobs = new JobsRepository(prisma);
-  const settings = {
-    tilesX: GRID,
-    tilesY: GRID,
-    overlap: 0,
-    samples: null,
-    format: 'png' as const,
-  };
-  const { id } = await jobs.createJob(key.id, sha, settings);
-  const info = { resolution: { width: GRID * 8, height: GRID * 8 } };
-  const plan = planJob(
-    { width: 64, height: 64, frameStart: 1, frameEnd: FRAMES, frameStep: 1 },
-    settings,
-  );
-  await jobs.savePlan(id, info, 0, plan);
-  return id;
-}
-
-async function post<T>(
-  url: string,
-  token: string | undefined,
-  body: unknown,
-): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-}
-
-async function login(base: string, wallet: HDNodeWallet): Promise<string> {
-  const c = await post<{ nonce: string }>(`${base}/api/v1/nodes/challenge`, undefined, {
-    address: wallet.address,
-  });
-  const signature = await wallet.signMessage(sessionMessage(wallet.address, c.body.nonce));
-  const s = await post<{ token: string }>(`${base}/api/v1/nodes/session`, undefined, {
-    address: wallet.address,
-    nonce: c.body.nonce,
-    signature,
-  });
-  return s.body.token;
 }
 
 test('two replicas, 200 agents: every shard accepted exactly once, never leased twice at once', async () => {
@@ -96,10 +44,7 @@ test('two replicas, 200 agents: every shard accepted exactly once, never leased 
   coordinators.push(await startCoordinator(env, { name: 'replica-a' }));
   coordinators.push(await startCoordinator(env, { name: 'replica-b' }));
   const jobId = await seedJob();
-  const tile = await sharp({ create: { width: 8, height: 8, channels: 4, background: '#336699' } })
-    .png()
-    .toBuffer();
-  const tileSha = createHash('sha256').update(tile).digest('hex');
+  const tile = await solidTile(8, 8);
 
   const stats = {
     completed: 0,
@@ -111,55 +56,39 @@ test('two replicas, 200 agents: every shard accepted exactly once, never leased 
   let finished = false;
 
   const agent = async (i: number) => {
-    const wallet = Wallet.createRandom();
+    const node = new SimulatedAgent();
     const replicas = coordinators.map((c) => c.url);
-    const token = await login(replicas[i % 2], wallet);
+    await node.login(replicas[i % 2]);
     let n = 0;
     while (!finished) {
       const base = replicas[(i + n++) % 2]; // alternate replicas: sessions work on either
-      const res = await post<LeaseGrant>(`${base}/api/v1/leases`, token, { waitMs: 500 });
+      const res = await node.requestLease(base, 500);
       if (res.status === 204) continue;
-      if (res.status !== 201 && res.status !== 200) {
+      if (!res.lease) {
         stats.unexpected.push(`lease ${res.status}`);
         continue;
       }
-      const lease = res.body;
+      const lease = res.lease;
       const roll = Math.random();
       if (roll < 0.04) {
         stats.abandoned++; // a dead node: the lease must expire and the shard come back
         continue;
       }
       if (roll < 0.08) {
-        const f = await post(`${base}/api/v1/leases/${lease.leaseId}/fail`, token, {
-          reason: 'simulated',
-        });
+        const f = await node.fail(base, lease.leaseId, 'simulated');
         if (f.status === 200) stats.failed++;
         else stats.unexpected.push(`fail ${f.status}`);
         continue;
       }
-      const up = await fetch(lease.upload.url, {
-        method: 'PUT',
-        headers: { 'content-type': 'image/png' },
-        body: tile,
-      });
-      if (!up.ok) {
-        stats.unexpected.push(`upload ${up.status}`);
-        continue;
-      }
-      const body = {
-        sha256: tileSha,
-        renderMs: 1,
-        signature: await wallet.signMessage(completionMessage(lease.leaseId, tileSha)),
-      };
-      const done = await post(`${base}/api/v1/leases/${lease.leaseId}/complete`, token, body);
+      const done = await node.finish(base, lease, tile);
       if (done.status !== 200) {
-        stats.unexpected.push(`complete ${done.status}`);
+        stats.unexpected.push(`${done.step} ${done.status}`);
         continue;
       }
       stats.completed++;
       if (roll > 0.97) {
         const other = replicas[(i + n) % 2];
-        const replay = await post(`${other}/api/v1/leases/${lease.leaseId}/complete`, token, body);
+        const replay = await node.complete(other, lease.leaseId, done.body!);
         if (replay.status === 409) stats.replaysRefused++;
         else stats.unexpected.push(`replay ${replay.status}`);
       }

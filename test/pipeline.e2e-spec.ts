@@ -69,6 +69,10 @@ async function runPipeline(storageEnv: NodeJS.ProcessEnv) {
     // Frames differ from each other: the comparison above is not comparing one still image.
     const [a, b] = await Promise.all([client.frame(job.id, 1), client.frame(job.id, 3)]);
     expect((await rgba(a)).data.equals((await rgba(b)).data)).toBe(false);
+  } catch (e) {
+    // the processes' own words are the quickest diagnosis of a failed end-to-end run
+    for (const p of processes) console.error(`--- ${p.name}\n${p.output.slice(-30).join('\n')}`);
+    throw e;
   } finally {
     for (const p of processes.reverse()) await p.stop();
   }

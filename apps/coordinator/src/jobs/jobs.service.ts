@@ -74,7 +74,12 @@ export class JobsService implements OnModuleInit, OnModuleDestroy {
       throw e;
     }
     const sha256 = await sha256File(upload.path);
-    const scene = (await this.repo.findScene(sha256)) ?? (await this.storeScene(sha256, upload));
+    const known = await this.repo.findScene(sha256);
+    // Stored once per content hash; stored again if the blob went missing from storage.
+    const scene =
+      known && (await this.storage.head(known.storageKey))
+        ? known
+        : await this.storeScene(sha256, upload);
     const job = await this.repo.createJob(requester.apiKeyId, scene.sha256, toJobSettings(dto));
     const queued = await this.planning.add(
       'plan',
