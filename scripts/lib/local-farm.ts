@@ -38,9 +38,12 @@ function launch(
   env: NodeJS.ProcessEnv,
   echo?: (line: string) => void,
 ): FarmProcess {
+  // Its own process group, so SIGKILL can take down the process with its Blender children,
+  // the way a node that loses power would.
   const proc = spawn(process.execPath, [script], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   const output: string[] = [];
   const collect = (chunk: Buffer) => {
@@ -59,8 +62,9 @@ function launch(
     output,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill(signal);
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      if (signal === 'SIGKILL') process.kill(-proc.pid!, 'SIGKILL');
+      else proc.kill(signal);
+      const timer = setTimeout(() => process.kill(-proc.pid!, 'SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
     },
