@@ -12,99 +12,21 @@ Failure: {"ok": false, "error": ".."} and exit code 1.
 """
 
 import argparse
-import glob
-import json
 import os
-import re
 import sys
 import traceback
 
 import bpy
 
-MARK = "@@TESSERA@@ "
-# Echoed in the message so the parent can tell it from Blender log lines that merely contain the
-# marker (names from the .blend appear in Blender's log). Unset when run by hand.
-TOKEN = os.environ.get("TESSERA_PROTOCOL_TOKEN", "")
-
-
-def emit(obj):
-    obj = dict(obj, token=TOKEN) if TOKEN else obj
-    sys.stdout.write(MARK + json.dumps(obj, separators=(",", ":")) + "\n")
-    sys.stdout.flush()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tessera_blend import emit, external_files, final_resolution, script_args  # noqa: E402
 
 
 def parse_args():
-    argv = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else []
     p = argparse.ArgumentParser(prog="inspect_scene.py")
     p.add_argument("--blend", required=True)
     p.add_argument("--scene", default=None, help="scene name (default: the file's active scene)")
-    return p.parse_args(argv)
-
-
-_PATTERN = re.compile(r"<UDIM>|<UVTILE>|#+")
-
-
-def path_exists(path):
-    """Exists, allowing UDIM (<UDIM>, <UVTILE>) and frame-number (###) patterns."""
-    if not path:
-        return False
-    if _PATTERN.search(path):
-        return bool(glob.glob(_PATTERN.sub("*", glob.escape(path).replace("[#]", "#"))))
-    return os.path.exists(path)
-
-
-def abspath(path, library=None):
-    return os.path.normpath(bpy.path.abspath(path, library=library))
-
-
-def missing_files():
-    """External files the render needs that are neither packed nor present."""
-    missing = []
-    seen = set()
-
-    def check(kind, name, raw, library=None):
-        if not raw:
-            return
-        full = abspath(raw, library)
-        seen.add(full)
-        if not path_exists(full):
-            missing.append({"type": kind, "name": name, "path": raw, "absolutePath": full})
-
-    for lib in bpy.data.libraries:
-        if lib.packed_file is None:
-            check("library", lib.name, lib.filepath)
-    for img in bpy.data.images:
-        if img.packed_file is None and img.source in {"FILE", "SEQUENCE", "TILED", "MOVIE"}:
-            check("image", img.name, img.filepath, img.library)
-    for snd in bpy.data.sounds:
-        if snd.packed_file is None:
-            check("sound", snd.name, snd.filepath, snd.library)
-    for clip in bpy.data.movieclips:
-        check("movieclip", clip.name, clip.filepath, clip.library)
-    for font in bpy.data.fonts:
-        if font.packed_file is None and font.filepath != "<builtin>":
-            check("font", font.name, font.filepath, font.library)
-    for vol in getattr(bpy.data, "volumes", []):
-        if vol.packed_file is None:
-            check("volume", vol.name, vol.filepath, vol.library)
-    for cache in bpy.data.cache_files:
-        check("cachefile", cache.name, cache.filepath, cache.library)
-    # Anything else Blender itself knows about (sequencer strips, point caches, ...).
-    try:
-        for raw in bpy.utils.blend_paths(absolute=True, packed=False, local=False):
-            full = os.path.normpath(raw)
-            if full not in seen and not path_exists(full):
-                seen.add(full)
-                missing.append({"type": "other", "name": "", "path": raw, "absolutePath": full})
-    except Exception:  # pragma: no cover - older/newer API differences
-        pass
-    return missing
-
-
-def final_resolution(render):
-    # Same integer maths as Blender's BKE_render_resolution().
-    pct = render.resolution_percentage
-    return (render.resolution_x * pct) // 100, (render.resolution_y * pct) // 100
+    return p.parse_args(script_args())
 
 
 def samples_of(scene):
@@ -171,7 +93,12 @@ def inspect(scene):
     r = scene.render
     width, height = final_resolution(r)
     cameras = [o for o in scene.objects if o.type == "CAMERA"]
-    missing = missing_files()
+    external = external_files()
+    missing = [
+        {k: f[k] for k in ("type", "name", "path", "absolutePath")}
+        for f in external
+        if not f["exists"]
+    ]
     return {
         "ok": True,
         "blenderVersion": bpy.app.version_string,
@@ -197,6 +124,8 @@ def inspect(scene):
         "cameraMarkers": sum(1 for m in scene.timeline_markers if m.camera is not None),
         "missingFiles": [f["path"] for f in missing],
         "missingFileDetails": missing,
+        # Everything not packed, present or not: a farm ships only the .blend.
+        "externalFiles": [f["path"] for f in external],
         "cycles": cycles_facts(scene),
         "output": {
             "fileFormat": r.image_settings.file_format,

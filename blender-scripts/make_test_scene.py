@@ -3,7 +3,7 @@
 Run:
   blender -b --factory-startup -Y --python make_test_scene.py -- --out scene.blend \
       [--width 160 --height 90 --samples 16 --frames 3 --seed 7] [--no-camera] [--missing-image]
-      [--compress]
+      [--external-image PATH] [--compress]
 
 Settings are chosen for verifiable output on any Blender 3.x build: CPU device, every denoiser off
 (Debian's Blender has no OpenImageDenoiser), dither 0 (8-bit PNG is otherwise dithered on save),
@@ -12,16 +12,17 @@ pixels, so a border tile could stop sampling at a different point than the full 
 """
 
 import argparse
-import json
 import math
 import os
 import sys
 
 import bpy
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tessera_blend import emit, script_args  # noqa: E402
+
 
 def parse_args():
-    argv = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else []
     p = argparse.ArgumentParser(prog="make_test_scene.py")
     p.add_argument("--out", required=True)
     p.add_argument("--width", type=int, default=160)
@@ -35,8 +36,13 @@ def parse_args():
         action="store_true",
         help="texture one object with an external image that does not exist",
     )
+    p.add_argument(
+        "--external-image",
+        default=None,
+        help="texture one object with this external (not packed) image path",
+    )
     p.add_argument("--compress", action="store_true", help="save compressed (zstd in Blender 3.0+)")
-    return p.parse_args(argv)
+    return p.parse_args(script_args())
 
 
 def clear_scene():
@@ -117,12 +123,15 @@ def build(args):
     )
     del ground, sphere
 
+    image_path = args.external_image
     if args.missing_image:
+        image_path = "//textures/does_not_exist.png"
+    if image_path:
         mat = cube.data.materials[0]
         tex = mat.node_tree.nodes.new("ShaderNodeTexImage")
-        tex.image = bpy.data.images.new("MissingTexture", 4, 4)
+        tex.image = bpy.data.images.new("MissingTexture" if args.missing_image else "Texture", 4, 4)
         tex.image.source = "FILE"
-        tex.image.filepath = "//textures/does_not_exist.png"
+        tex.image.filepath = image_path
         bsdf = mat.node_tree.nodes["Principled BSDF"]
         mat.node_tree.links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
 
@@ -225,8 +234,7 @@ def main():
         os.remove(out)  # otherwise Blender keeps the old file as out.blend1
     build(args)
     bpy.ops.wm.save_as_mainfile(filepath=out, compress=args.compress, check_existing=False)
-    token = os.environ.get("TESSERA_PROTOCOL_TOKEN", "")
-    print("@@TESSERA@@ " + json.dumps({"ok": True, "out": out, "token": token}), flush=True)
+    emit({"ok": True, "out": out})
 
 
 main()

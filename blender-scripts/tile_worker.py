@@ -2,7 +2,7 @@
 
 Run (the TypeScript side builds this command line, see libs/blender):
   blender -b --factory-startup -Y --python-exit-code 1 --python tile_worker.py -- \
-      --blend scene.blend [--device CPU]
+      --blend scene.blend [--device CPU] [--allow-external]
 
 Protocol (JSON lines). Blender's own log lines pass through stdout unchanged; every protocol line
 starts with the marker "@@TESSERA@@ " and, when TESSERA_PROTOCOL_TOKEN is set in the environment,
@@ -23,7 +23,6 @@ store the .blend path, date and render times there), so the same pixels give the
 """
 
 import argparse
-import ctypes
 import json
 import os
 import struct
@@ -33,43 +32,20 @@ import traceback
 
 import bpy
 
-MARK = "@@TESSERA@@ "
-# Echoed in every message so the parent can tell our lines from Blender log lines that merely
-# contain the marker (names from the .blend appear in Blender's log). Unset when run by hand.
-TOKEN = os.environ.get("TESSERA_PROTOCOL_TOKEN", "")
-_libc = None
-
-
-def flush_c_stdio():
-    # Blender logs through C stdio; flush it so our reply never lands inside one of its lines.
-    global _libc
-    try:
-        if _libc is None:
-            _libc = ctypes.CDLL(None)
-        _libc.fflush(None)
-    except Exception:  # pragma: no cover - best effort only
-        pass
-
-
-def reply(obj):
-    flush_c_stdio()
-    obj = dict(obj, token=TOKEN) if TOKEN else obj
-    sys.stdout.write(MARK + json.dumps(obj, separators=(",", ":")) + "\n")
-    sys.stdout.flush()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tessera_blend import emit, external_files, final_resolution, script_args  # noqa: E402
 
 
 def parse_args():
-    argv = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else []
     p = argparse.ArgumentParser(prog="tile_worker.py")
     p.add_argument("--blend", required=True)
     p.add_argument("--device", default="CPU")
-    return p.parse_args(argv)
-
-
-def final_resolution(render):
-    # Same integer maths as Blender's BKE_render_resolution().
-    pct = render.resolution_percentage
-    return (render.resolution_x * pct) // 100, (render.resolution_y * pct) // 100
+    p.add_argument(
+        "--allow-external",
+        action="store_true",
+        help="render even if the scene uses files outside the .blend that exist on this machine",
+    )
+    return p.parse_args(script_args())
 
 
 def border_edge(pixel, size):
@@ -175,6 +151,7 @@ def as_int(req, key, minimum=None, optional=False):
 
 
 def render(scene, defaults, req):
+    scene.frame_set(as_int(req, "frame"))
     width, height = final_resolution(scene.render)
     region = req.get("region")
     if not isinstance(region, dict):
@@ -187,7 +164,6 @@ def render(scene, defaults, req):
         raise ValueError(
             "region %dx%d+%d+%d is outside the %dx%d frame" % (w, h, x, y, width, height)
         )
-    frame = as_int(req, "frame")
     seed = as_int(req, "seed", 0, optional=True)
     samples = as_int(req, "samples", 1, optional=True)
     threads = as_int(req, "threads", 1, optional=True)
@@ -221,7 +197,6 @@ def render(scene, defaults, req):
         scene.cycles.samples = samples
     elif samples is not None and hasattr(scene, "eevee"):
         scene.eevee.taa_render_samples = samples
-    scene.frame_set(frame)
 
     t0 = time.perf_counter()
     bpy.ops.render.render(write_still=False)
@@ -259,12 +234,12 @@ def serve(scene, defaults):
             if req.get("cmd") == "quit":
                 return
             result = render(scene, defaults, req)
-            reply(dict(id=req_id, ok=True, **result))
+            emit(dict(id=req_id, ok=True, **result))
         except Exception as e:  # one bad request must not kill the worker
             msg = str(e) or e.__class__.__name__
             if not isinstance(e, (ValueError, RuntimeError)):
                 traceback.print_exc()
-            reply({"id": req_id, "ok": False, "error": msg})
+            emit({"id": req_id, "ok": False, "error": msg})
 
 
 def main():
@@ -274,12 +249,22 @@ def main():
         scene = bpy.context.scene
         if scene.camera is None:
             raise RuntimeError("scene '%s' has no active camera" % scene.name)
+        if not args.allow_external:
+            # Only the .blend comes from the requester: a texture path pointing at one of this
+            # machine's files would put that file into the uploaded tile.
+            present = [f["absolutePath"] for f in external_files() if f["exists"]]
+            if present:
+                raise RuntimeError(
+                    "the scene uses files outside the .blend (pack them into it): "
+                    + ", ".join(present[:5])
+                    + (" and %d more" % (len(present) - 5) if len(present) > 5 else "")
+                )
         defaults = prepare(scene, args.device)
     except Exception as e:
-        reply({"ready": False, "error": str(e).strip() or e.__class__.__name__})
+        emit({"ready": False, "error": str(e).strip() or e.__class__.__name__})
         sys.exit(1)
     width, height = final_resolution(scene.render)
-    reply(
+    emit(
         {
             "ready": True,
             "blenderVersion": bpy.app.version_string,

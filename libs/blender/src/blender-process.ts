@@ -2,6 +2,7 @@
 // it started), output split into lines, protocol messages separated from log lines, an optional
 // resident-memory watchdog, and cleanup of the sandbox when it exits.
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,9 +39,13 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // Process groups are detached from ours: do not leave Blenders behind when Node exits.
+  // Process groups are detached from ours: do not leave Blenders (or their sandboxes) behind
+  // when Node exits. Only synchronous work runs here.
   process.once('exit', () => {
-    for (const p of live) p.kill('requested');
+    for (const p of live) {
+      p.kill('requested');
+      rmSync(p.sandbox, { recursive: true, force: true });
+    }
   });
 }
 
@@ -91,8 +96,10 @@ export class BlenderProcess {
         this.exitInfo = info;
         this.stopWatchdog();
         live.delete(this);
-        void rm(sandboxDir, { recursive: true, force: true }).catch(() => undefined);
-        resolve(info);
+        // Resolve only once the sandbox is gone, so a caller that exits next leaves nothing.
+        void rm(sandboxDir, { recursive: true, force: true })
+          .catch(() => undefined)
+          .then(() => resolve(info));
       };
       this.child.once('error', (err: NodeJS.ErrnoException) => {
         if (this.child.pid === undefined) done({ code: null, signal: null, spawnError: err });

@@ -60,6 +60,12 @@ export interface SceneInfo {
   missingFiles: string[];
   /** the same, with the datablock that uses each file */
   missingFileDetails: MissingFile[];
+  /**
+   * Every file outside the .blend it refers to (not packed), present here or not. Only the .blend
+   * travels to render nodes, and the tile worker refuses scenes whose external files exist on the
+   * node, so anything listed here should be packed.
+   */
+  externalFiles: string[];
   /** null unless the engine is Cycles */
   cycles: CyclesInfo | null;
   output: {
@@ -119,6 +125,7 @@ export const sceneInfoSchema: z.ZodType<SceneInfo> = z.object({
   missingFileDetails: z.array(
     z.object({ type: z.string(), name: z.string(), path: z.string(), absolutePath: z.string() }),
   ),
+  externalFiles: z.array(z.string()),
   cycles: z
     .object({
       device: z.string(),

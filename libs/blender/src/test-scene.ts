@@ -14,6 +14,8 @@ export interface TestSceneOptions extends BlenderRunOptions {
   noCamera?: boolean;
   /** texture an object with an external image that does not exist */
   missingImage?: boolean;
+  /** texture an object with this external (not packed) image path */
+  externalImage?: string;
   /** save compressed (zstd in Blender 3.0+) */
   compress?: boolean;
   timeoutMs?: number;
@@ -28,6 +30,7 @@ export async function makeTestScene(out: string, opts: TestSceneOptions = {}): P
   }
   if (opts.noCamera) args.push('--no-camera');
   if (opts.missingImage) args.push('--missing-image');
+  if (opts.externalImage !== undefined) args.push('--external-image', opts.externalImage);
   if (opts.compress) args.push('--compress');
 
   let ok = false;

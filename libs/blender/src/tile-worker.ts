@@ -39,6 +39,12 @@ export interface TileWorkerOptions extends BlenderRunOptions {
   threads?: number;
   /** Cycles device type: CPU (default), CUDA, OPTIX, HIP, METAL, ONEAPI */
   device?: string;
+  /**
+   * Render scenes that refer to files outside the .blend which exist on this machine. Off by
+   * default: only the .blend comes from the requester, so such a path (a texture pointing at one
+   * of the node's files) would copy a local file into the uploaded tile.
+   */
+  allowExternalFiles?: boolean;
   /** loading the scene; default 120 s */
   startTimeoutMs?: number;
   /** per render, unless the request says; default 30 min */
@@ -126,7 +132,13 @@ export class BlenderTileWorker {
     const proc = await BlenderProcess.spawn({
       ...opts,
       script: 'tile_worker.py',
-      scriptArgs: ['--blend', path, '--device', opts.device ?? 'CPU'],
+      scriptArgs: [
+        '--blend',
+        path,
+        '--device',
+        opts.device ?? 'CPU',
+        ...(opts.allowExternalFiles ? ['--allow-external'] : []),
+      ],
       // No -t: Blender's command-line thread override beats the per-request setting.
       onMessage: (m) => route(m),
       onLog: (line, stream) => listeners.forEach((l) => l(line, stream)),
@@ -211,13 +223,13 @@ export class BlenderTileWorker {
   }
 
   private check(req: TileRenderRequest): void {
+    if (this.closing) throw new TileWorkerError('WORKER_CLOSED', 'the tile worker is closed');
     if (this.deathCause || !this.proc.running) {
       throw new TileWorkerError(
         this.deathCause?.code ?? 'WORKER_DIED',
         `the tile worker is not running${this.deathCause ? `: ${this.deathCause.message}` : ''}`,
       );
     }
-    if (this.closing) throw new TileWorkerError('WORKER_CLOSED', 'the tile worker is closing');
     const invalid = (why: string) => new TileWorkerError('INVALID_REQUEST', why);
     if (!Number.isInteger(req.frame)) throw invalid(`frame must be an integer, got ${req.frame}`);
     try {
@@ -300,15 +312,21 @@ export class BlenderTileWorker {
     const tail = this.proc.outputTail();
     const reason = this.proc.killReason;
     this.deathCause ??=
-      reason === 'memory'
-        ? new TileWorkerError(
-            'MEMORY_LIMIT',
-            `Blender exceeded the memory limit of ${this.opts.maxRssBytes} bytes and was killed`,
-            tail,
-          )
-        : reason === 'requested'
-          ? new TileWorkerError('WORKER_KILLED', 'the tile worker was killed', tail)
-          : new TileWorkerError('WORKER_DIED', `Blender ${describeExit(exit)} unexpectedly`, tail);
+      this.closing && !this.current
+        ? new TileWorkerError('WORKER_CLOSED', 'the tile worker was closed', tail)
+        : reason === 'memory'
+          ? new TileWorkerError(
+              'MEMORY_LIMIT',
+              `Blender exceeded the memory limit of ${this.opts.maxRssBytes} bytes and was killed`,
+              tail,
+            )
+          : reason === 'requested'
+            ? new TileWorkerError('WORKER_KILLED', 'the tile worker was killed', tail)
+            : new TileWorkerError(
+                'WORKER_DIED',
+                `Blender ${describeExit(exit)} unexpectedly`,
+                tail,
+              );
     const cause = this.deathCause;
     const jobs = [...(this.current ? [this.current] : []), ...this.queue.splice(0)];
     this.current = null;
