@@ -127,6 +127,27 @@ describe('job submission', () => {
     );
   });
 
+  it('refuses scenes that cannot render on a node: external files, no camera', async () => {
+    const external = await readFile(
+      await makeTestScene(join(tmpDir(), 'external.blend'), {
+        width: 64,
+        height: 36,
+        samples: 4,
+        missingImage: true,
+      }),
+    );
+    await expectRejected(external, {}, 422, /external files; pack them/);
+    const noCamera = await readFile(
+      await makeTestScene(join(tmpDir(), 'no-camera.blend'), {
+        width: 64,
+        height: 36,
+        samples: 4,
+        noCamera: true,
+      }),
+    );
+    await expectRejected(noCamera, {}, 422, /camera/);
+  });
+
   it('refuses uploads over the size limit', async () => {
     await changesNothing(async () => {
       const res = await client.submitRaw(Buffer.concat([blend, Buffer.alloc(5 * 1024 * 1024)]));

@@ -7,9 +7,12 @@ export function sceneProblems(info: SceneInfo): string[] {
     problems.push(`render engine ${info.engine} is not supported; switch the scene to Cycles`);
   }
   if (!info.hasCamera) problems.push('the scene has no active camera');
-  if (info.missingFiles.length > 0) {
-    const list = info.missingFiles.slice(0, 10).join(', ');
-    problems.push(`external files are missing (pack them into the .blend): ${list}`);
+  // Nodes receive only the .blend: every texture, font, sound or library must be packed into it.
+  if (info.externalFiles.length > 0) {
+    const list = info.externalFiles.slice(0, 10).join(', ');
+    problems.push(
+      `the scene uses external files; pack them into the .blend (File > External Data > Pack Resources): ${list}`,
+    );
   }
   return problems;
 }

@@ -12,7 +12,7 @@ export async function loadOrCreateNodeKey(path: string): Promise<Wallet> {
     return new Wallet(hex);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new Error(`cannot read node key ${path}: ${(e as Error).message}`);
+      throw new Error(`cannot read node key ${path}: ${(e as Error).message}`, { cause: e });
     }
   }
   const wallet = Wallet.createRandom();
