@@ -304,6 +304,7 @@ describe('leases', () => {
   });
 
   it('refuses heartbeats and completions for an expired lease, and re-leases the shard', async () => {
+    await client.submit(blend, { tilesX: 1, tilesY: 1, frameStart: 1, frameEnd: 1 });
     const a = await node();
     const l = await lease(a);
     const good = await png(l.region.width, l.region.height);

@@ -134,11 +134,11 @@ export class LeasesService {
     const lease = await this.repo.findLease(leaseId);
     if (!lease) throw new NotFoundException('no such lease');
     if (lease.nodeId !== node.nodeId) throw new ForbiddenException('lease belongs to another node');
-    if (lease.status !== 'ACTIVE')
+    const lapsed = lease.status === 'EXPIRED' || lease.expiresAt.getTime() <= Date.now();
+    if (lease.status !== 'ACTIVE' && lease.status !== 'EXPIRED') {
       throw new ConflictException(`lease is ${lease.status.toLowerCase()}`);
-    if (!opts.allowLapsed && lease.expiresAt.getTime() <= Date.now()) {
-      throw new GoneException('lease expired');
     }
+    if (lapsed && !opts.allowLapsed) throw new GoneException('lease expired');
     return lease;
   }
 
