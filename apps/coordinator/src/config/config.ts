@@ -44,6 +44,8 @@ export const configSchema = z
       .positive()
       .default(24 * 3600_000),
     PRESIGN_TTL_S: z.coerce.number().int().positive().default(3600),
+    // How often queue entries lost with Redis are re-derived from Postgres.
+    RECONCILE_MS: z.coerce.number().int().min(100).default(30_000),
     // Replicas that only serve the API can turn the queue workers off.
     WORKERS: bool.default(true),
   })

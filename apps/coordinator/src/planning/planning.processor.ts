@@ -55,6 +55,10 @@ export class PlanningProcessor extends WorkerHost {
         await this.jobs.markFailed(job.id, e.message);
         throw new UnrecoverableError(e.message);
       }
+      // Transient (storage, Blender crash): retried; after the last attempt the job fails visibly.
+      if (queued.attemptsMade + 1 >= (queued.opts.attempts ?? 1)) {
+        await this.jobs.markFailed(job.id, `planning failed: ${(e as Error).message}`);
+      }
       throw e;
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -2,7 +2,9 @@ import { BullModule } from '@nestjs/bullmq';
 import { Global, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { redisConnection } from '../dispatch/redis';
+import { QueueReconcilerService } from './queue-reconciler.service';
 import { QUEUE_OPTIONS, QueueName } from './queues';
+import { ReconcilerRepository } from './reconciler.repository';
 
 @Global()
 @Module({
@@ -18,6 +20,7 @@ import { QUEUE_OPTIONS, QueueName } from './queues';
       BullModule.registerQueue({ name, defaultJobOptions: QUEUE_OPTIONS[name] }),
     ),
   ],
+  providers: [ReconcilerRepository, QueueReconcilerService],
   exports: [BullModule],
 })
 export class QueuesModule {}

@@ -1,0 +1,65 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import {
+  AssemblyPayload,
+  assemblyJobId,
+  planningJobId,
+  PlanningPayload,
+  QueueName,
+} from './queues';
+import { ReconcilerRepository } from './reconciler.repository';
+
+/**
+ * Postgres is the source of truth and a queue entry only a nudge, so nudges lost with Redis (a
+ * restart without persistence, a flush) are re-derived from the database: at start-up and then
+ * periodically. The queues' job ids dedupe, so re-adding what is still queued is harmless.
+ */
+@Injectable()
+export class QueueReconcilerService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(QueueReconcilerService.name);
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectQueue(QueueName.Planning) private readonly planning: Queue<PlanningPayload>,
+    @InjectQueue(QueueName.Assembly) private readonly assembly: Queue<AssemblyPayload>,
+    private readonly repo: ReconcilerRepository,
+  ) {}
+
+  onModuleInit(): void {
+    void this.reconcile();
+    this.timer = setInterval(() => void this.reconcile(), this.config.RECONCILE_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  async reconcile(): Promise<void> {
+    try {
+      // A planning run in flight right now is younger than this; do not race it.
+      const before = new Date(Date.now() - this.config.RECONCILE_MS);
+      for (const jobId of await this.repo.jobsAwaitingPlanning(before)) {
+        await nudge(this.planning, 'plan', { jobId }, planningJobId(jobId));
+      }
+      for (const frameId of await this.repo.framesAwaitingAssembly()) {
+        await nudge(this.assembly, 'assemble', { frameId }, assemblyJobId(frameId));
+      }
+    } catch (e) {
+      this.logger.warn(`queue reconciliation failed: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** Queues the work unless it is queued already; work that ran out of retries is retried. */
+async function nudge<T>(queue: Queue<T>, name: string, data: T, jobId: string): Promise<void> {
+  const existing = await queue.getJob(jobId);
+  if (!existing) {
+    await queue.add(name as never, data as never, { jobId });
+  } else if (await existing.isFailed()) {
+    await existing.retry();
+  }
+}

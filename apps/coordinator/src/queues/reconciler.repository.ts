@@ -1,0 +1,28 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../prisma/prisma.service';
+
+@Injectable()
+export class ReconcilerRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Jobs still waiting for planning since before `before`. */
+  async jobsAwaitingPlanning(before: Date): Promise<string[]> {
+    const jobs = await this.prisma.job.findMany({
+      where: { status: 'PLANNING', createdAt: { lt: before } },
+      select: { id: true },
+      take: 500,
+    });
+    return jobs.map((j) => j.id);
+  }
+
+  /** Frames whose every tile is accepted but that were never stitched. */
+  async framesAwaitingAssembly(): Promise<string[]> {
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      SELECT f.id::text AS id FROM frames f
+      WHERE f.status <> 'DONE'
+        AND NOT EXISTS (SELECT 1 FROM shards s WHERE s.frame_id = f.id AND s.status <> 'DONE')
+        AND EXISTS (SELECT 1 FROM shards s WHERE s.frame_id = f.id)
+      LIMIT 500`;
+    return rows.map((r) => r.id);
+  }
+}

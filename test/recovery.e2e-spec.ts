@@ -1,0 +1,104 @@
+// Redis loses its queues (a restart without persistence, a flush): nothing is lost, because the
+// coordinator re-derives planning and assembly work from Postgres.
+import { makeTestScene } from '@tessera/blender';
+import Redis from 'ioredis';
+import { join } from 'node:path';
+import { hashApiKey } from '../apps/coordinator/src/auth/api-key';
+import { JobsRepository } from '../apps/coordinator/src/jobs/jobs.repository';
+import { Coordinator, startCoordinator } from '../scripts/lib/local-farm';
+import { RequesterClient } from '../scripts/lib/requester-client';
+import { SimulatedAgent, solidTile } from '../scripts/lib/simulated-agent';
+import { createApiKey, testPrisma } from './support/farm';
+import { cleanupTmpDirs, redisUrl, tmpDir, uniqueQueuePrefix } from './support/test-env';
+
+jest.setTimeout(180_000);
+
+const prisma = testPrisma();
+const coordinators: Coordinator[] = [];
+
+afterAll(async () => {
+  for (const c of coordinators) await c.stop();
+  await prisma.$disconnect();
+  cleanupTmpDirs();
+});
+
+async function forgetQueues(prefix: string) {
+  const redis = new Redis(redisUrl());
+  try {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    return keys.length;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('planning and assembly lost with Redis are redone from the database', async () => {
+  const prefix = uniqueQueuePrefix('recovery');
+  const env = {
+    QUEUE_PREFIX: prefix,
+    STORAGE_DIR: tmpDir(),
+    NODE_ENV: 'test',
+    RECONCILE_MS: '500',
+  };
+  const secret = await createApiKey('recovery');
+  const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
+    width: 64,
+    height: 36,
+    samples: 4,
+    frames: 1,
+  });
+
+  // An API-only replica: it accepts and leases work, but runs no queue workers.
+  const api = await startCoordinator({ ...env, WORKERS: 'false' }, { name: 'api-only' });
+  coordinators.push(api);
+  // Planned by a full replica, which then goes away.
+  const full = await startCoordinator(env, { name: 'full' });
+  const client = new RequesterClient(api.url, secret);
+  const job = await client.submit(scene, { tilesX: 2, tilesY: 1, overlap: 2 });
+  expect(job.status).toBe('RENDERING');
+  await full.stop();
+
+  // Every tile is accepted; the frame's assembly entry now sits in Redis with nobody to run it.
+  const agent = new SimulatedAgent();
+  await agent.login(api.url);
+  for (let i = 0; i < 2; i++) {
+    const { lease } = await agent.requestLease(api.url, 2000);
+    const tile = await solidTile(lease!.region.width, lease!.region.height);
+    expect((await agent.finish(api.url, lease!, tile)).status).toBe(200);
+  }
+  // A job accepted by the API whose planning entry is lost too.
+  const apiKey = await prisma.apiKey.findUniqueOrThrow({ where: { hash: hashApiKey(secret) } });
+  const sceneRow = await prisma.scene.findFirstOrThrow({
+    where: { jobs: { some: { id: job.id } } },
+  });
+  const orphan = await new JobsRepository(prisma).createJob(apiKey.id, sceneRow.sha256, {
+    tilesX: 1,
+    tilesY: 1,
+    overlap: 0,
+    samples: null,
+    format: 'png',
+  });
+
+  expect(await forgetQueues(prefix)).toBeGreaterThan(0);
+  coordinators.push(await startCoordinator(env, { name: 'restarted' }));
+
+  await until(
+    'the lost assembly to be redone',
+    async () => (await client.job(job.id)).status === 'COMPLETED',
+  );
+  expect((await client.frame(job.id, 1)).length).toBeGreaterThan(0);
+  await until('the lost planning to be redone', async () => {
+    const row = await prisma.job.findUniqueOrThrow({ where: { id: orphan.id } });
+    return row.status === 'RENDERING';
+  });
+  expect(await prisma.shard.count({ where: { jobId: orphan.id } })).toBe(1);
+});
