@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -50,82 +51,65 @@ function Excludes(properties: string[], options?: ValidationOptions) {
     });
 }
 
-// Multipart fields arrive as strings: @Type converts them before validation.
+/**
+ * An optional whole-number form field with its bounds and its API docs. Multipart fields arrive
+ * as strings, so @Type converts them before validation.
+ */
+function OptionalInt(
+  description: string,
+  bounds: { min?: number; max?: number; default?: number },
+) {
+  return applyDecorators(
+    ApiPropertyOptional({
+      description,
+      minimum: bounds.min,
+      maximum: bounds.max,
+      default: bounds.default,
+    }),
+    IsOptional(),
+    Type(() => Number),
+    IsInt(),
+    ...(bounds.min !== undefined ? [Min(bounds.min)] : []),
+    ...(bounds.max !== undefined ? [Max(bounds.max)] : []),
+  );
+}
+
+const GRID = { min: 1, max: 256, default: 1 };
+
 export class CreateJobDto {
   // Documents the multipart file field; multer takes the file out of the body.
   @ApiProperty({ type: 'string', format: 'binary', description: 'The .blend file' })
   @IsOptional()
   scene?: unknown;
 
-  @ApiPropertyOptional({ description: 'First frame (default: the scene start)' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
+  @OptionalInt('First frame (default: the scene start)', {})
   frameStart?: number;
 
-  @ApiPropertyOptional({ description: 'Last frame, inclusive (default: the scene end)' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
+  @OptionalInt('Last frame, inclusive (default: the scene end)', {})
   @NotBefore('frameStart')
   frameEnd?: number;
 
-  @ApiPropertyOptional({ default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @OptionalInt('Frame step', { min: 1, default: 1 })
   frameStep?: number;
 
-  @ApiPropertyOptional({ description: 'Tiles across (grid)', default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(256)
+  @OptionalInt('Tiles across (grid)', GRID)
   @Excludes(['tileWidth', 'tileHeight'])
   tilesX?: number;
 
-  @ApiPropertyOptional({ description: 'Tiles down (grid)', default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(256)
+  @OptionalInt('Tiles down (grid)', GRID)
   @Excludes(['tileWidth', 'tileHeight'])
   tilesY?: number;
 
-  @ApiPropertyOptional({ description: 'Target tile width in pixels (instead of a grid)' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(16)
+  @OptionalInt('Target tile width in pixels (instead of a grid)', { min: 16 })
   tileWidth?: number;
 
-  @ApiPropertyOptional({ description: 'Target tile height in pixels (instead of a grid)' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(16)
+  @OptionalInt('Target tile height in pixels (instead of a grid)', { min: 16 })
   tileHeight?: number;
 
-  @ApiPropertyOptional({
-    description: 'Overlap margin in pixels on interior tile edges',
-    default: 8,
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(512)
+  @OptionalInt('Overlap margin in pixels on interior tile edges', { min: 0, max: 512, default: 8 })
   overlap?: number;
 
-  @ApiPropertyOptional({ description: 'Override the scene sample count' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
+  @OptionalInt('Override the scene sample count', { min: 1, max: 1_000_000 })
   samples?: number;
 
   @ApiPropertyOptional({ enum: ['png'], default: 'png' })
