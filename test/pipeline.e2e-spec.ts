@@ -56,6 +56,13 @@ async function runPipeline(storageEnv: NodeJS.ProcessEnv) {
 
     const nodes = new Set(job.frames.flatMap((f) => f.tiles.map((t) => t.nodeId)));
     expect(nodes.size).toBe(2);
+    // Verified before assembly: overlaps between the two nodes were compared and all agreed.
+    expect(job.frames.flatMap((f) => f.tiles).every((t) => t.verified)).toBe(true);
+    const verdicts = await client.verdicts(job.id);
+    expect(
+      verdicts.filter((v) => v.kind === 'OVERLAP' && v.outcome === 'PASS').length,
+    ).toBeGreaterThan(0);
+    expect(verdicts.filter((v) => v.outcome !== 'PASS')).toEqual([]);
 
     const directDir = tmpDir();
     for (const f of job.frames) {

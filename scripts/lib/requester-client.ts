@@ -13,10 +13,26 @@ export interface JobView {
     number: number;
     status: string;
     image: string | null;
-    tiles: { x: number; y: number; status: string; nodeId: string | null; attempts: number }[];
+    tiles: {
+      x: number;
+      y: number;
+      status: string;
+      verified: boolean;
+      nodeId: string | null;
+      attempts: number;
+    }[];
   }[];
   timings: { wallMs: number | null; renderMs: number };
   [key: string]: unknown;
+}
+
+export interface VerdictView {
+  id: string;
+  frame: number;
+  kind: 'OVERLAP' | 'CROP' | 'RINGER' | 'ARBITRATION' | 'FRAUD';
+  outcome: 'PASS' | 'FAIL' | 'UNRESOLVED';
+  nodes: string[];
+  evidence: Record<string, unknown>;
 }
 
 export class RequesterClient {
@@ -54,6 +70,14 @@ export class RequesterClient {
     });
     if (!res.ok) throw new Error(`job ${id}: ${res.status} ${await res.text()}`);
     return (await res.json()) as JobView;
+  }
+
+  async verdicts(id: string): Promise<VerdictView[]> {
+    const res = await fetch(`${this.baseUrl}/api/v1/jobs/${id}/verdicts`, {
+      headers: { authorization: `Bearer ${this.apiKey}` },
+    });
+    if (!res.ok) throw new Error(`verdicts of ${id}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as VerdictView[];
   }
 
   async frame(id: string, frame: number): Promise<Buffer> {

@@ -12,12 +12,16 @@ import { PlanningModule } from './planning/planning.module';
 import { PrismaModule } from './prisma/prisma.module';
 import { QueuesModule } from './queues/queues.module';
 import { StorageModule } from './storage/storage.module';
+import { VerificationWorkerModule } from './verification/verification-worker.module';
+import { VerificationModule } from './verification/verification.module';
 
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     // Queue workers (planning, assembly) can be turned off on API-only replicas.
-    const workers = config.WORKERS ? [PlanningModule, AssemblyModule] : [];
+    const workers = config.WORKERS
+      ? [PlanningModule, VerificationWorkerModule, AssemblyModule]
+      : [];
     return {
       module: AppModule,
       imports: [
@@ -30,6 +34,7 @@ export class AppModule {
         JobsModule,
         NodesModule,
         LeasesModule,
+        VerificationModule,
         ...workers,
       ],
       controllers: [HealthController],

@@ -1,6 +1,6 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
-import { Job, UnrecoverableError } from 'bullmq';
+import { Job } from 'bullmq';
 import { AssemblyPayload, QueueName } from '../queues/queues';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { AssemblyRepository } from './assembly.repository';
@@ -21,9 +21,8 @@ export class AssemblyProcessor extends WorkerHost {
   async process(queued: Job<AssemblyPayload>): Promise<void> {
     const frame = await this.repo.findFrameWithTiles(queued.data.frameId);
     if (!frame || frame.status === 'DONE') return;
-    if (frame.shards.some((s) => s.status !== 'DONE' || !s.result)) {
-      throw new UnrecoverableError(`frame ${frame.number} is not complete`);
-    }
+    // A frame reopened by a conviction after this was queued waits for its next verification.
+    if (frame.shards.some((s) => s.status !== 'DONE' || !s.result || !s.verifiedAt)) return;
     const size = (frame.job.sceneInfo as { resolution: { width: number; height: number } })
       .resolution;
     const tiles = await Promise.all(

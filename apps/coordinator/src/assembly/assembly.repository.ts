@@ -15,8 +15,10 @@ export class AssemblyRepository {
         status: true,
         job: { select: { sceneInfo: true } },
         shards: {
+          where: { kind: 'WORK' },
           select: {
             status: true,
+            verifiedAt: true,
             x: true,
             y: true,
             width: true,

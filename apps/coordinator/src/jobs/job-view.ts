@@ -41,6 +41,7 @@ export function toJobView(job: JobRow) {
         y: s.tileY,
         region: { x: s.x, y: s.y, width: s.width, height: s.height },
         status: s.status,
+        verified: s.verifiedAt !== null,
         nodeId: s.nodeId,
         attempts: s.attempts,
         renderMs: s.result?.renderMs ?? null,

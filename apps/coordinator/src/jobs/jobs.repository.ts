@@ -34,6 +34,7 @@ export class JobsRepository {
         apiKeyId,
         sceneSha256,
         settings: settings as unknown as Prisma.InputJsonValue,
+        verification: settings.verification,
         seed: 0,
       },
       select: { id: true },
@@ -107,6 +108,7 @@ export class JobsRepository {
           select: { number: true, status: true, completedAt: true },
         },
         shards: {
+          where: { kind: 'WORK' },
           orderBy: [{ frameNumber: 'asc' }, { tileY: 'asc' }, { tileX: 'asc' }],
           select: {
             frameNumber: true,
@@ -119,6 +121,7 @@ export class JobsRepository {
             status: true,
             nodeId: true,
             attempts: true,
+            verifiedAt: true,
             result: { select: { renderMs: true, createdAt: true } },
           },
         },

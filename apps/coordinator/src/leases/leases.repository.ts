@@ -58,6 +58,9 @@ export class LeasesRepository {
         FROM shards s JOIN jobs j ON j.id = s.job_id
         WHERE j.status = 'RENDERING'
           AND (s.status = 'PENDING' OR (s.status = 'LEASED' AND s.lease_expires_at < now()))
+          -- a check never goes to a node whose work it checks; a convicted node gets nothing more
+          AND NOT EXISTS (SELECT 1 FROM shard_exclusions e WHERE e.shard_id = s.id AND e.node_id = ${nodeId}::uuid)
+          AND NOT EXISTS (SELECT 1 FROM job_blocklist b WHERE b.job_id = s.job_id AND b.node_id = ${nodeId}::uuid)
         ORDER BY j.created_at, s.frame_number, s.tile_y, s.tile_x
         LIMIT ${CANDIDATE_POOL}
       ), candidate AS (
@@ -66,7 +69,7 @@ export class LeasesRepository {
         WHERE (s.status = 'PENDING' OR (s.status = 'LEASED' AND s.lease_expires_at < now()))
         ORDER BY EXISTS (
             SELECT 1 FROM shards n
-            WHERE n.frame_id = s.frame_id AND n.node_id = ${nodeId}::uuid
+            WHERE n.frame_id = s.frame_id AND n.node_id = ${nodeId}::uuid AND n.kind = 'WORK'
               AND abs(n.tile_x - s.tile_x) + abs(n.tile_y - s.tile_y) = 1
           ),
           j.created_at, s.frame_number, s.tile_y, s.tile_x
@@ -126,7 +129,7 @@ export class LeasesRepository {
     leaseId: string,
     nodeId: string,
     result: ResultRecord,
-  ): Promise<{ shardId: string; frameId: string; jobId: string } | null> {
+  ): Promise<{ shardId: string; frameId: string; jobId: string; resultId: string } | null> {
     try {
       return await this.prisma.$transaction(async (tx) => {
         // Shard first, then lease: the same lock order as grant(), so the two never deadlock.
@@ -146,7 +149,7 @@ export class LeasesRepository {
           VALUES (${resultId}::uuid, ${shard[0].shardId}::uuid, ${leaseId}::uuid, ${nodeId}::uuid,
                   ${result.storageKey}, ${result.sha256}, ${result.signature}, ${result.renderMs})`;
         await tx.$executeRaw`UPDATE shards SET result_id = ${resultId}::uuid WHERE id = ${shard[0].shardId}::uuid`;
-        return shard[0];
+        return { ...shard[0], resultId };
       });
     } catch (e) {
       if (e instanceof LeaseGone) return null;
@@ -189,13 +192,6 @@ export class LeasesRepository {
       FROM freed WHERE l.id = freed.lease_id AND l.status = 'ACTIVE'
       RETURNING l.id::text AS id`;
     return rows.length;
-  }
-
-  /** True when every shard of the frame has an accepted result. */
-  async frameComplete(frameId: string): Promise<boolean> {
-    const rows = await this.prisma.$queryRaw<{ open: number }[]>`
-      SELECT count(*)::int AS open FROM shards WHERE frame_id = ${frameId}::uuid AND status <> 'DONE'`;
-    return rows[0].open === 0;
   }
 
   touchNode(nodeId: string): Promise<unknown> {

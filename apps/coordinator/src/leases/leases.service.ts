@@ -17,7 +17,7 @@ import sharp from 'sharp';
 import { NodeClaims } from '../auth/session-token';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { WorkSignalService } from '../dispatch/work-signal.service';
-import { AssemblyPayload, assemblyJobId, QueueName } from '../queues/queues';
+import { QueueName, VerificationPayload, verificationJobId } from '../queues/queues';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { JobFactsRepository } from './job-facts.repository';
 import { ActiveLease, LeasesRepository } from './leases.repository';
@@ -30,7 +30,7 @@ export class LeasesService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
-    @InjectQueue(QueueName.Assembly) private readonly assembly: Queue<AssemblyPayload>,
+    @InjectQueue(QueueName.Verification) private readonly verification: Queue<VerificationPayload>,
     private readonly repo: LeasesRepository,
     private readonly jobs: JobFactsRepository,
     private readonly signal: WorkSignalService,
@@ -100,13 +100,12 @@ export class LeasesService {
       renderMs: body.renderMs,
     });
     if (!done) throw new GoneException('lease expired before completion; the shard was re-queued');
-    if (await this.repo.frameComplete(done.frameId)) {
-      await this.assembly.add(
-        'assemble',
-        { frameId: done.frameId },
-        { jobId: assemblyJobId(done.frameId) },
-      );
-    }
+    // Verification decides what happens next (checks, then assembly); ids only in the queue.
+    await this.verification.add(
+      'result',
+      { shardId: done.shardId },
+      { jobId: verificationJobId(done.resultId) },
+    );
     return { accepted: true, shardId: done.shardId };
   }
 

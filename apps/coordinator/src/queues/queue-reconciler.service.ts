@@ -2,13 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import {
-  AssemblyPayload,
-  assemblyJobId,
-  planningJobId,
-  PlanningPayload,
-  QueueName,
-} from './queues';
+import { planningJobId, PlanningPayload, QueueName, VerificationPayload } from './queues';
 import { ReconcilerRepository } from './reconciler.repository';
 
 /**
@@ -24,7 +18,7 @@ export class QueueReconcilerService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectQueue(QueueName.Planning) private readonly planning: Queue<PlanningPayload>,
-    @InjectQueue(QueueName.Assembly) private readonly assembly: Queue<AssemblyPayload>,
+    @InjectQueue(QueueName.Verification) private readonly verification: Queue<VerificationPayload>,
     private readonly repo: ReconcilerRepository,
   ) {}
 
@@ -45,8 +39,9 @@ export class QueueReconcilerService implements OnModuleInit, OnModuleDestroy {
       for (const jobId of await this.repo.jobsAwaitingPlanning(before)) {
         await nudge(this.planning, 'plan', { jobId }, planningJobId(jobId));
       }
-      for (const frameId of await this.repo.framesAwaitingAssembly()) {
-        await nudge(this.assembly, 'assemble', { frameId }, assemblyJobId(frameId));
+      // Verification is idempotent and queues the assembly once the frame is verified.
+      for (const frameId of await this.repo.framesAwaitingVerification()) {
+        await this.verification.add('frame', { frameId });
       }
     } catch (e) {
       this.logger.warn(`queue reconciliation failed: ${(e as Error).message}`);

@@ -4,11 +4,18 @@ import { DefaultJobOptions } from 'bullmq';
 // Postgres is the source of truth, a queue entry is a nudge to act on it.
 export enum QueueName {
   Planning = 'planning',
+  Verification = 'verification',
   Assembly = 'assembly',
 }
 
 export interface PlanningPayload {
   jobId: string;
+}
+
+/** `result`: a lease was completed for this shard; `frame`: re-verify a frame. */
+export interface VerificationPayload {
+  shardId?: string;
+  frameId?: string;
 }
 
 export interface AssemblyPayload {
@@ -22,14 +29,22 @@ export const QUEUE_OPTIONS: Record<QueueName, DefaultJobOptions> = {
     removeOnComplete: 1000,
     removeOnFail: 1000,
   },
+  [QueueName.Verification]: {
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 500 },
+    removeOnComplete: 5000,
+    removeOnFail: 1000,
+  },
   [QueueName.Assembly]: {
     attempts: 5,
     backoff: { type: 'exponential', delay: 1000 },
-    removeOnComplete: 1000,
+    // Gone once done, so a frame reopened by a conviction can be assembled again under its id.
+    removeOnComplete: true,
     removeOnFail: 1000,
   },
 };
 
 /** BullMQ job ids dedupe work: one planning per job, one assembly per frame at a time. */
 export const planningJobId = (jobId: string) => `plan-${jobId}`;
+export const verificationJobId = (resultId: string) => `verify-${resultId}`;
 export const assemblyJobId = (frameId: string) => `assemble-${frameId}`;

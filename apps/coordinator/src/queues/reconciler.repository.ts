@@ -15,12 +15,13 @@ export class ReconcilerRepository {
     return jobs.map((j) => j.id);
   }
 
-  /** Frames whose every tile is accepted but that were never stitched. */
-  async framesAwaitingAssembly(): Promise<string[]> {
+  /** Frames whose every tile has a result but that were never stitched. */
+  async framesAwaitingVerification(): Promise<string[]> {
     const rows = await this.prisma.$queryRaw<{ id: string }[]>`
       SELECT f.id::text AS id FROM frames f
       WHERE f.status <> 'DONE'
-        AND NOT EXISTS (SELECT 1 FROM shards s WHERE s.frame_id = f.id AND s.status <> 'DONE')
+        AND NOT EXISTS (SELECT 1 FROM shards s
+                        WHERE s.frame_id = f.id AND s.kind = 'WORK' AND s.status <> 'DONE')
         AND EXISTS (SELECT 1 FROM shards s WHERE s.frame_id = f.id)
       LIMIT 500`;
     return rows.map((r) => r.id);

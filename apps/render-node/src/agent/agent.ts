@@ -6,6 +6,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoordinatorClient, CoordinatorError } from '../coordinator/coordinator-client';
 import { SceneCache } from '../scenes/scene-cache';
+import { probeCapabilities } from './capabilities';
 
 export interface AgentOptions {
   workDir: string;
@@ -56,7 +57,8 @@ export class Agent {
   }
 
   private async run(): Promise<void> {
-    const session = await this.client.login(this.opts.name, { threads: this.opts.threads ?? null });
+    const capabilities = await probeCapabilities(this.opts.blenderPath, this.opts.threads);
+    const session = await this.client.login(this.opts.name, { ...capabilities });
     this.opts.log(`registered as ${session.address} (node ${session.nodeId})`);
     let backoff = 500;
     while (!this.stopping) {
@@ -67,7 +69,7 @@ export class Agent {
       } catch (e) {
         if (this.stopping) break;
         if (e instanceof CoordinatorError && e.status === 401) {
-          await this.client.login(this.opts.name).catch(() => undefined);
+          await this.client.login(this.opts.name, { ...capabilities }).catch(() => undefined);
         } else {
           this.opts.log(`coordinator unreachable (${(e as Error).message}); retrying`);
         }

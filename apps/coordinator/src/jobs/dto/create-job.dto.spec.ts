@@ -28,6 +28,7 @@ describe('CreateJobDto', () => {
       overlap: 8,
       samples: null,
       format: 'png',
+      verification: 'standard',
     });
   });
 

@@ -76,6 +76,9 @@ function OptionalInt(
 
 const GRID = { min: 1, max: 256, default: 1 };
 
+export const VERIFICATION_STRENGTHS = ['off', 'light', 'standard', 'paranoid'] as const;
+export type VerificationStrength = (typeof VERIFICATION_STRENGTHS)[number];
+
 export class CreateJobDto {
   // Documents the multipart file field; multer takes the file out of the body.
   @ApiProperty({ type: 'string', format: 'binary', description: 'The .blend file' })
@@ -112,6 +115,15 @@ export class CreateJobDto {
   @OptionalInt('Override the scene sample count', { min: 1, max: 1_000_000 })
   samples?: number;
 
+  @ApiPropertyOptional({
+    enum: VERIFICATION_STRENGTHS,
+    default: 'standard',
+    description: 'How hard untrusted work is checked before it counts (off: trust every node)',
+  })
+  @IsOptional()
+  @IsIn(VERIFICATION_STRENGTHS)
+  verification?: VerificationStrength;
+
   @ApiPropertyOptional({ enum: ['png'], default: 'png' })
   @IsOptional()
   @IsIn(['png'])
@@ -130,6 +142,7 @@ export interface JobSettings {
   overlap: number;
   samples: number | null;
   format: 'png';
+  verification: VerificationStrength;
 }
 
 export function toJobSettings(dto: CreateJobDto): JobSettings {
@@ -145,5 +158,6 @@ export function toJobSettings(dto: CreateJobDto): JobSettings {
     overlap: dto.overlap ?? 8,
     samples: dto.samples ?? null,
     format: dto.format ?? 'png',
+    verification: dto.verification ?? 'standard',
   };
 }

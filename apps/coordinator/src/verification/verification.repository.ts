@@ -1,0 +1,247 @@
+import { Injectable } from '@nestjs/common';
+import type { PixelRegion } from '@tessera/protocol';
+import { Prisma, PrismaService } from '../prisma/prisma.service';
+
+export type CheckPurpose = 'CROP' | 'RINGER' | 'ARBITRATION';
+export type VerdictKind = 'OVERLAP' | 'CROP' | 'RINGER' | 'ARBITRATION' | 'FRAUD';
+export type VerdictOutcome = 'PASS' | 'FAIL' | 'UNRESOLVED';
+
+export interface RenderedTile {
+  shardId: string;
+  tileX: number;
+  tileY: number;
+  region: PixelRegion;
+  verifiedAt: Date | null;
+  result: { id: string; nodeId: string; storageKey: string } | null;
+}
+
+export interface NewCheck {
+  jobId: string;
+  frameId: string;
+  frameNumber: number;
+  tileX: number;
+  tileY: number;
+  region: PixelRegion;
+  purpose: CheckPurpose;
+  checkedResultId: string;
+  disputedResultId?: string;
+  excludeNodeIds: string[];
+}
+
+export interface NewVerdict {
+  jobId: string;
+  frameNumber: number;
+  kind: VerdictKind;
+  outcome: VerdictOutcome;
+  resultA?: string;
+  resultB?: string;
+  nodeA?: string;
+  nodeB?: string;
+  evidence: object;
+}
+
+const resultSelect = { select: { id: true, nodeId: true, storageKey: true } } as const;
+
+function region(s: { x: number; y: number; width: number; height: number }): PixelRegion {
+  return { x: s.x, y: s.y, width: s.width, height: s.height };
+}
+
+/** All Postgres access of the verification pipeline, named for what it means. */
+@Injectable()
+export class VerificationRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  findShard(shardId: string) {
+    return this.prisma.shard.findUnique({
+      where: { id: shardId },
+      include: {
+        result: resultSelect,
+        job: { select: { id: true, verification: true } },
+      },
+    });
+  }
+
+  findResult(resultId: string) {
+    return this.prisma.result.findUnique({
+      where: { id: resultId },
+      include: { shard: true },
+    });
+  }
+
+  async frameTiles(frameId: string): Promise<RenderedTile[]> {
+    const shards = await this.prisma.shard.findMany({
+      where: { frameId, kind: 'WORK' },
+      include: { result: resultSelect },
+      orderBy: [{ tileY: 'asc' }, { tileX: 'asc' }],
+    });
+    return shards.map((s) => ({
+      shardId: s.id,
+      tileX: s.tileX,
+      tileY: s.tileY,
+      region: region(s),
+      verifiedAt: s.verifiedAt,
+      result: s.status === 'DONE' ? s.result : null,
+    }));
+  }
+
+  /** Checks of this frame that have not been evaluated yet (queued, leased or awaiting comparison). */
+  openChecks(frameId: string) {
+    return this.prisma.shard.count({ where: { frameId, kind: 'CHECK', verifiedAt: null } });
+  }
+
+  /** Results whose comparison already passed, so a re-run of the frame does not redo them. */
+  async passedPairs(jobId: string, frameNumber: number): Promise<Set<string>> {
+    const rows = await this.prisma.verdict.findMany({
+      where: { jobId, frameNumber, kind: 'OVERLAP', outcome: 'PASS' },
+      select: { resultA: true, resultB: true },
+    });
+    return new Set(rows.map((r) => `${r.resultA}:${r.resultB}`));
+  }
+
+  /** Results already disputed (an arbitration exists), so they are not disputed twice. */
+  async disputed(resultIds: string[]): Promise<Set<string>> {
+    const rows = await this.prisma.shard.findMany({
+      where: { purpose: 'ARBITRATION', checkedResultId: { in: resultIds } },
+      select: { checkedResultId: true, disputedResultId: true },
+    });
+    return new Set(rows.map((r) => `${r.checkedResultId}:${r.disputedResultId}`));
+  }
+
+  /** A verification render, leased like any work but never to the excluded nodes. */
+  async createCheck(c: NewCheck): Promise<string | null> {
+    try {
+      const shard = await this.prisma.shard.create({
+        data: {
+          jobId: c.jobId,
+          frameId: c.frameId,
+          frameNumber: c.frameNumber,
+          tileX: c.tileX,
+          tileY: c.tileY,
+          ...c.region,
+          marginLeft: 0,
+          marginTop: 0,
+          marginRight: 0,
+          marginBottom: 0,
+          kind: 'CHECK',
+          purpose: c.purpose,
+          checkedResultId: c.checkedResultId,
+          disputedResultId: c.disputedResultId,
+          exclusions: { create: c.excludeNodeIds.map((nodeId) => ({ nodeId })) },
+        },
+        select: { id: true },
+      });
+      return shard.id;
+    } catch (e) {
+      // a concurrent run created the same check: one is enough
+      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') return null;
+      throw e;
+    }
+  }
+
+  markVerified(shardIds: string[]) {
+    return this.prisma.shard.updateMany({
+      where: { id: { in: shardIds }, verifiedAt: null },
+      data: { verifiedAt: new Date() },
+    });
+  }
+
+  recordVerdict(v: NewVerdict) {
+    return this.prisma.verdict.create({
+      data: { ...v, evidence: v.evidence as Prisma.InputJsonValue },
+      select: { id: true },
+    });
+  }
+
+  /** A verified tile of the job rendered by someone other than `nodeId`, for a ringer. */
+  async verifiedTileNotBy(jobId: string, nodeId: string) {
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      SELECT s.id::text AS id FROM shards s JOIN results r ON r.id = s.result_id
+      WHERE s.job_id = ${jobId}::uuid AND s.kind = 'WORK' AND s.verified_at IS NOT NULL
+        AND r.node_id <> ${nodeId}::uuid
+      ORDER BY random() LIMIT 1`;
+    if (!rows[0]) return null;
+    return this.prisma.shard.findUnique({
+      where: { id: rows[0].id },
+      include: { result: resultSelect },
+    });
+  }
+
+  nodeProvenance(nodeIds: string[]) {
+    return this.prisma.node.findMany({
+      where: { id: { in: nodeIds } },
+      select: { id: true, capabilities: true, trust: true },
+    });
+  }
+
+  /** Read-modify-write of a node's reputation state under a row lock. */
+  async updateTrust<T>(nodeId: string, update: (state: T | null) => T): Promise<T> {
+    return this.prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<{ trust: T | null }[]>`
+        SELECT trust FROM nodes WHERE id = ${nodeId}::uuid FOR UPDATE`;
+      const next = update(rows[0]?.trust ?? null);
+      await tx.node.update({
+        where: { id: nodeId },
+        data: { trust: next as unknown as Prisma.InputJsonValue },
+      });
+      return next;
+    });
+  }
+
+  /**
+   * A node convicted of fraud on a job: blocklisted for it, every result of its on the job thrown
+   * away (its tiles are rendered again, its checks issued again), and the frames they touched
+   * reopened. Returns the frames to verify again.
+   */
+  async invalidateNodeOnJob(jobId: string, nodeId: string, reason: string): Promise<string[]> {
+    return this.prisma.$transaction(async (tx) => {
+      await tx.jobBlock.upsert({
+        where: { jobId_nodeId: { jobId, nodeId } },
+        create: { jobId, nodeId, reason },
+        update: {},
+      });
+      const touched = await tx.$queryRaw<{ frame_id: string }[]>`
+        UPDATE shards s SET status = 'PENDING', result_id = NULL, verified_at = NULL,
+               lease_id = NULL, lease_expires_at = NULL
+        FROM results r
+        WHERE s.job_id = ${jobId}::uuid AND r.id = s.result_id AND r.node_id = ${nodeId}::uuid
+        RETURNING s.frame_id::text`;
+      // Checks of its work are moot now: its results are gone.
+      await tx.$executeRaw`
+        DELETE FROM shards s USING results r
+        WHERE s.job_id = ${jobId}::uuid AND s.kind = 'CHECK' AND s.verified_at IS NULL
+          AND r.id IN (s.checked_result_id, s.disputed_result_id) AND r.node_id = ${nodeId}::uuid`;
+      const frames = [...new Set(touched.map((t) => t.frame_id))];
+      if (frames.length) {
+        await tx.frame.updateMany({
+          where: { id: { in: frames } },
+          data: { status: 'PENDING' },
+        });
+        await tx.job.updateMany({
+          where: { id: jobId, status: 'COMPLETED' },
+          data: { status: 'RENDERING', completedAt: null },
+        });
+      }
+      return frames;
+    });
+  }
+
+  /** Both results of an unresolvable dispute are redone by other nodes, without blame. */
+  async discardResults(resultIds: string[]): Promise<void> {
+    await this.prisma.$executeRaw`
+      UPDATE shards SET status = 'PENDING', result_id = NULL, verified_at = NULL,
+             lease_id = NULL, lease_expires_at = NULL
+      WHERE result_id = ANY (${resultIds}::uuid[])`;
+  }
+
+  frameOfShard(shardId: string) {
+    return this.prisma.shard.findUnique({ where: { id: shardId }, select: { frameId: true } });
+  }
+
+  async jobOwnedBy(jobId: string, apiKeyId: string): Promise<boolean> {
+    return (await this.prisma.job.count({ where: { id: jobId, apiKeyId } })) === 1;
+  }
+
+  listVerdicts(jobId: string) {
+    return this.prisma.verdict.findMany({ where: { jobId }, orderBy: { createdAt: 'asc' } });
+  }
+}

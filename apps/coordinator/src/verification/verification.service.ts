@@ -1,0 +1,362 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { PixelRegion } from '@tessera/protocol';
+import {
+  chooseMode,
+  compareRenders,
+  ComparisonResult,
+  cryptoRng,
+  decodePng,
+  frameRegionOfTile,
+  intersectRegions,
+  newReputation,
+  planCropCheck,
+  policyFor,
+  PolicyStrength,
+  RenderProvenance,
+  ReputationEvent,
+  ReputationState,
+  reputationScore,
+  RgbaImage,
+  shouldCheckTile,
+  shouldIssueRinger,
+  updateReputation,
+} from '@tessera/verification';
+import { Queue } from 'bullmq';
+import { WorkSignalService } from '../dispatch/work-signal.service';
+import { AssemblyPayload, assemblyJobId, QueueName } from '../queues/queues';
+import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
+import { RenderedTile, VerificationRepository } from './verification.repository';
+
+type Strength = PolicyStrength | 'off';
+
+interface ResultRef {
+  id: string;
+  nodeId: string;
+  storageKey: string;
+}
+
+/**
+ * Decides and evaluates every check before a tile counts: overlap strips between neighbours by
+ * different nodes, secret crop re-renders, ringers and arbitration. A frame is assembled only when
+ * all its tiles are verified; the loser of an arbitration loses all its work on the job.
+ */
+@Injectable()
+export class VerificationService {
+  private readonly logger = new Logger(VerificationService.name);
+  private readonly rng = cryptoRng();
+
+  constructor(
+    @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
+    @InjectQueue(QueueName.Assembly) private readonly assembly: Queue<AssemblyPayload>,
+    private readonly repo: VerificationRepository,
+    private readonly signal: WorkSignalService,
+  ) {}
+
+  /** A lease was completed: sample secret checks for a work tile, or evaluate a check. */
+  async onResult(shardId: string): Promise<string | null> {
+    const shard = await this.repo.findShard(shardId);
+    if (!shard?.result || shard.status !== 'DONE') return null;
+    if (shard.kind === 'CHECK') {
+      await this.evaluateCheck(shardId);
+      return shard.frameId;
+    }
+    const strength = shard.job.verification as Strength;
+    if (strength !== 'off') {
+      const policy = policyFor(strength);
+      const score = reputationScore(await this.trustOf(shard.result.nodeId));
+      if (shouldCheckTile(score, this.rng, policy)) {
+        const margins = {
+          left: shard.marginLeft,
+          top: shard.marginTop,
+          right: shard.marginRight,
+          bottom: shard.marginBottom,
+        };
+        const plan = planCropCheck(region(shard), margins, this.rng, policy);
+        for (const crop of plan.crops) {
+          await this.issueCheck(shard, crop, 'CROP', shard.result, undefined);
+        }
+      }
+      if (shouldIssueRinger(score, this.rng, policy)) {
+        // Known-answer work: a verified tile by someone else, issued again like any lease.
+        const known = await this.repo.verifiedTileNotBy(shard.jobId, shard.result.nodeId);
+        if (known?.result) {
+          await this.issueCheck(known, region(known), 'RINGER', known.result, undefined, [
+            known.result.nodeId,
+          ]);
+        }
+      }
+    }
+    return shard.frameId;
+  }
+
+  /**
+   * Verifies a frame once all its tiles are in: compares every overlap strip between tiles by
+   * different nodes; when nothing is pending or disputed, the tiles are verified and assembled.
+   */
+  async verifyFrame(frameId: string): Promise<void> {
+    const tiles = await this.repo.frameTiles(frameId);
+    if (tiles.length === 0 || tiles.some((t) => !t.result)) return;
+    const first = await this.repo.findShard(tiles[0].shardId);
+    if (!first) return;
+    const { jobId, frameNumber } = first;
+    const strength = first.job.verification as Strength;
+
+    let disputes = 0;
+    if (strength !== 'off') {
+      const passed = await this.repo.passedPairs(jobId, frameNumber);
+      const images = new Map<string, Promise<RgbaImage>>();
+      const image = (r: ResultRef) => {
+        if (!images.has(r.id)) images.set(r.id, this.load(r.storageKey));
+        return images.get(r.id)!;
+      };
+      for (const [a, b] of neighbourPairs(tiles)) {
+        const ra = a.result!;
+        const rb = b.result!;
+        if (ra.nodeId === rb.nodeId || passed.has(`${ra.id}:${rb.id}`)) continue;
+        const overlap = intersectRegions(a.region, b.region);
+        if (!overlap) continue;
+        const comparison = await this.compare(
+          ra,
+          frameRegionOfTile(await image(ra), a.region, overlap),
+          rb,
+          frameRegionOfTile(await image(rb), b.region, overlap),
+        );
+        const ok = comparison.verdict === 'match';
+        await this.repo.recordVerdict({
+          jobId,
+          frameNumber,
+          kind: 'OVERLAP',
+          outcome: ok ? 'PASS' : 'FAIL',
+          resultA: ra.id,
+          resultB: rb.id,
+          nodeA: ra.nodeId,
+          nodeB: rb.nodeId,
+          evidence: evidence(overlap, comparison, {
+            tiles: [
+              [a.tileX, a.tileY],
+              [b.tileX, b.tileY],
+            ],
+          }),
+        });
+        if (ok) {
+          await this.reward(ra.nodeId, { kind: 'overlap-agreed' });
+          await this.reward(rb.nodeId, { kind: 'overlap-agreed' });
+        } else {
+          disputes++;
+          const shard = await this.repo.findShard(a.shardId);
+          await this.issueCheck(shard!, overlap, 'ARBITRATION', ra, rb.id);
+        }
+      }
+    }
+    if (disputes > 0 || (await this.repo.openChecks(frameId)) > 0) return;
+    // Everything that could be checked agreed and no check is outstanding.
+    const fresh = await this.repo.frameTiles(frameId);
+    if (fresh.some((t) => !t.result)) return;
+    await this.repo.markVerified(fresh.map((t) => t.shardId));
+    await this.assembly.add('assemble', { frameId }, { jobId: assemblyJobId(frameId) });
+  }
+
+  /** A check render came back: compare it with what it checks, then settle or escalate. */
+  private async evaluateCheck(checkShardId: string): Promise<void> {
+    const check = await this.repo.findShard(checkShardId);
+    if (!check?.result || check.verifiedAt || !check.checkedResultId) return;
+    const checked = await this.repo.findResult(check.checkedResultId);
+    const checkRegion = region(check);
+    if (!checked) {
+      // The checked work was thrown away meanwhile (its node was convicted): nothing to decide.
+      await this.repo.markVerified([check.id]);
+      return;
+    }
+    const mine = await this.load(check.result.storageKey);
+    const theirs = frameRegionOfTile(
+      await this.load(checked.storageKey),
+      region(checked.shard),
+      checkRegion,
+    );
+    const comparison = await this.compare(checked, theirs, check.result, mine);
+    const ok = comparison.verdict === 'match';
+
+    if (check.purpose === 'ARBITRATION') {
+      await this.arbitrate(check, checked, comparison);
+      return;
+    }
+    await this.repo.recordVerdict({
+      jobId: check.jobId,
+      frameNumber: check.frameNumber,
+      kind: check.purpose === 'RINGER' ? 'RINGER' : 'CROP',
+      outcome: ok ? 'PASS' : 'FAIL',
+      resultA: checked.id,
+      resultB: check.result.id,
+      nodeA: checked.nodeId,
+      nodeB: check.result.nodeId,
+      evidence: evidence(checkRegion, comparison, { tile: [check.tileX, check.tileY] }),
+    });
+    await this.repo.markVerified([check.id]);
+    if (ok) {
+      await this.reward(checked.nodeId, { kind: 'check-passed' });
+      return;
+    }
+    // Two renders disagree and either could be lying: a third node decides.
+    await this.issueCheck(check, checkRegion, 'ARBITRATION', checked, check.result.id);
+  }
+
+  /** The arbiter's render sides with one result; the other node is convicted. */
+  private async arbitrate(
+    check: NonNullable<Awaited<ReturnType<VerificationRepository['findShard']>>>,
+    a: ResultRef,
+    arbiterVsA: ComparisonResult,
+  ) {
+    const b = check.disputedResultId ? await this.repo.findResult(check.disputedResultId) : null;
+    const checkRegion = region(check);
+    let arbiterVsB: ComparisonResult | null = null;
+    if (b) {
+      const bPixels = frameRegionOfTile(
+        await this.load(b.storageKey),
+        region(b.shard),
+        checkRegion,
+      );
+      arbiterVsB = await this.compare(
+        b,
+        bPixels,
+        check.result!,
+        await this.load(check.result!.storageKey),
+      );
+    }
+    const aOk = arbiterVsA.verdict === 'match';
+    const bOk = arbiterVsB?.verdict === 'match';
+    const outcome = aOk !== bOk ? 'PASS' : 'UNRESOLVED';
+    await this.repo.recordVerdict({
+      jobId: check.jobId,
+      frameNumber: check.frameNumber,
+      kind: 'ARBITRATION',
+      outcome,
+      resultA: a.id,
+      resultB: b?.id,
+      nodeA: a.nodeId,
+      nodeB: b?.nodeId,
+      evidence: {
+        region: checkRegion,
+        arbiter: { node: check.result!.nodeId, result: check.result!.id },
+        arbiterVsA: summary(arbiterVsA),
+        arbiterVsB: arbiterVsB && summary(arbiterVsB),
+      },
+    });
+    await this.repo.markVerified([check.id]);
+    if (outcome === 'UNRESOLVED') {
+      // Nobody can be blamed: both renders are redone by other nodes.
+      await this.repo.discardResults([a.id, ...(b ? [b.id] : [])]);
+      this.signal.notify();
+      return;
+    }
+    const [winner, loser] = aOk ? [a, b!] : [b!, a];
+    await this.reward(winner.nodeId, { kind: 'check-passed' });
+    await this.convict(check.jobId, check.frameNumber, loser, check.result!.nodeId, checkRegion);
+  }
+
+  /** Fraud: verdict on record, trust gone, blocklisted on the job, all its work there redone. */
+  private async convict(
+    jobId: string,
+    frameNumber: number,
+    loser: ResultRef,
+    arbiterNodeId: string,
+    where: PixelRegion,
+  ) {
+    await this.repo.recordVerdict({
+      jobId,
+      frameNumber,
+      kind: 'FRAUD',
+      outcome: 'FAIL',
+      resultA: loser.id,
+      nodeA: loser.nodeId,
+      evidence: { region: where, arbiterNode: arbiterNodeId },
+    });
+    await this.reward(loser.nodeId, { kind: 'check-failed' });
+    const frames = await this.repo.invalidateNodeOnJob(jobId, loser.nodeId, 'lost an arbitration');
+    this.logger.warn(
+      `node ${loser.nodeId} convicted on job ${jobId}; ${frames.length} frame(s) reopened`,
+    );
+    this.signal.notify();
+  }
+
+  private async issueCheck(
+    tile: { jobId: string; frameId: string; frameNumber: number; tileX: number; tileY: number },
+    where: PixelRegion,
+    purpose: 'CROP' | 'RINGER' | 'ARBITRATION',
+    checked: ResultRef,
+    disputedResultId: string | undefined,
+    exclude: string[] = [],
+  ) {
+    const excluded = new Set([checked.nodeId, ...exclude]);
+    if (disputedResultId) {
+      const disputed = await this.repo.findResult(disputedResultId);
+      if (disputed) excluded.add(disputed.nodeId);
+    }
+    const id = await this.repo.createCheck({
+      jobId: tile.jobId,
+      frameId: tile.frameId,
+      frameNumber: tile.frameNumber,
+      tileX: tile.tileX,
+      tileY: tile.tileY,
+      region: where,
+      purpose,
+      checkedResultId: checked.id,
+      disputedResultId,
+      excludeNodeIds: [...excluded],
+    });
+    if (id) this.signal.notify();
+  }
+
+  private async compare(a: ResultRef, pa: RgbaImage, b: ResultRef, pb: RgbaImage) {
+    const nodes = await this.repo.nodeProvenance([a.nodeId, b.nodeId]);
+    const provenance = (id: string): RenderProvenance => {
+      const caps = (nodes.find((n) => n.id === id)?.capabilities ??
+        {}) as Partial<RenderProvenance>;
+      return { blenderVersion: caps.blenderVersion ?? '', deviceClass: caps.deviceClass ?? '' };
+    };
+    return compareRenders(pa, pb, { mode: chooseMode(provenance(a.nodeId), provenance(b.nodeId)) });
+  }
+
+  private async trustOf(nodeId: string): Promise<ReputationState> {
+    const [node] = await this.repo.nodeProvenance([nodeId]);
+    return (node?.trust as ReputationState | null) ?? newReputation();
+  }
+
+  private reward(nodeId: string, event: ReputationEvent) {
+    return this.repo.updateTrust<ReputationState>(nodeId, (state) =>
+      updateReputation(state ?? newReputation(), { ...event, at: Date.now() }),
+    );
+  }
+
+  private async load(key: string): Promise<RgbaImage> {
+    return decodePng(await this.storage.get(key));
+  }
+}
+
+function region(s: { x: number; y: number; width: number; height: number }): PixelRegion {
+  return { x: s.x, y: s.y, width: s.width, height: s.height };
+}
+
+/** Right and bottom neighbours of every tile: each shared edge once. */
+function neighbourPairs(tiles: RenderedTile[]): [RenderedTile, RenderedTile][] {
+  const at = new Map(tiles.map((t) => [`${t.tileX},${t.tileY}`, t]));
+  const pairs: [RenderedTile, RenderedTile][] = [];
+  for (const t of tiles) {
+    for (const [dx, dy] of [
+      [1, 0],
+      [0, 1],
+    ]) {
+      const n = at.get(`${t.tileX + dx},${t.tileY + dy}`);
+      if (n) pairs.push([t, n]);
+    }
+  }
+  return pairs;
+}
+
+function summary(c: ComparisonResult) {
+  return { verdict: c.verdict, mode: c.mode, reason: c.reason, metrics: c.metrics };
+}
+
+function evidence(where: PixelRegion, c: ComparisonResult, extra: object) {
+  return { region: where, ...extra, ...summary(c), failed: c.failed };
+}
