@@ -53,26 +53,34 @@ export class LeasesRepository {
   async grant(nodeId: string, ttlMs: number): Promise<GrantedShard | null> {
     const leaseId = randomUUID();
     const rows = await this.prisma.$queryRaw<GrantedShard[]>`
-      WITH pool AS (
-        SELECT s.id
+      WITH pool AS MATERIALIZED (
+        SELECT s.id, s.frame_id, j.created_at
         FROM shards s JOIN jobs j ON j.id = s.job_id
         WHERE j.status = 'RENDERING'
+          -- a convicted node gets nothing more of the job (checked once per job, not per shard)
+          AND NOT EXISTS (SELECT 1 FROM job_blocklist b WHERE b.job_id = j.id AND b.node_id = ${nodeId}::uuid)
           AND (s.status = 'PENDING' OR (s.status = 'LEASED' AND s.lease_expires_at < now()))
-          -- a check never goes to a node whose work it checks; a convicted node gets nothing more
-          AND NOT EXISTS (SELECT 1 FROM shard_exclusions e WHERE e.shard_id = s.id AND e.node_id = ${nodeId}::uuid)
-          AND NOT EXISTS (SELECT 1 FROM job_blocklist b WHERE b.job_id = s.job_id AND b.node_id = ${nodeId}::uuid)
+          -- a check never goes to a node whose work it checks (this node's exclusions, read once)
+          AND s.id NOT IN (SELECT e.shard_id FROM shard_exclusions e WHERE e.node_id = ${nodeId}::uuid)
         ORDER BY j.created_at, s.frame_number, s.tile_y, s.tile_x
         LIMIT ${CANDIDATE_POOL}
+      ), mine AS MATERIALIZED (
+        -- this node's tiles in the pool's frames, read once for the neighbour preference
+        SELECT n.frame_id, n.tile_x, n.tile_y
+        FROM shards n
+        WHERE n.frame_id = ANY (ARRAY(SELECT DISTINCT frame_id FROM pool))
+          AND n.node_id = ${nodeId}::uuid AND n.kind = 'WORK'
       ), candidate AS (
         SELECT s.id, s.lease_id AS old_lease_id
-        FROM shards s JOIN pool ON pool.id = s.id JOIN jobs j ON j.id = s.job_id
-        WHERE (s.status = 'PENDING' OR (s.status = 'LEASED' AND s.lease_expires_at < now()))
+        FROM pool p JOIN shards s ON s.id = p.id
+        WHERE s.id = ANY (ARRAY(SELECT id FROM pool)) -- by primary key, not a scan of all shards
+          AND (s.status = 'PENDING' OR (s.status = 'LEASED' AND s.lease_expires_at < now()))
         ORDER BY EXISTS (
-            SELECT 1 FROM shards n
-            WHERE n.frame_id = s.frame_id AND n.node_id = ${nodeId}::uuid AND n.kind = 'WORK'
+            SELECT 1 FROM mine n
+            WHERE n.frame_id = s.frame_id
               AND abs(n.tile_x - s.tile_x) + abs(n.tile_y - s.tile_y) = 1
           ),
-          j.created_at, s.frame_number, s.tile_y, s.tile_x
+          p.created_at, s.frame_number, s.tile_y, s.tile_x
         LIMIT 1
         FOR UPDATE OF s SKIP LOCKED
       ), granted AS (
@@ -111,7 +119,8 @@ export class LeasesRepository {
     const rows = await this.prisma.$queryRaw<{ expiresAt: Date }[]>`
       WITH s AS (
         UPDATE shards SET lease_expires_at = now() + ${ttlMs} * interval '1 millisecond'
-        WHERE lease_id = ${leaseId}::uuid AND status = 'LEASED' AND node_id = ${nodeId}::uuid
+        WHERE id = (SELECT shard_id FROM leases WHERE id = ${leaseId}::uuid)
+          AND lease_id = ${leaseId}::uuid AND status = 'LEASED' AND node_id = ${nodeId}::uuid
           AND lease_expires_at > now()
         RETURNING id, lease_expires_at
       )
@@ -124,35 +133,45 @@ export class LeasesRepository {
   /**
    * Accepts the result of a live lease: shard DONE, lease COMPLETED, result stored, atomically.
    * Returns null (and changes nothing) when the lease is no longer live.
+   *
+   * One statement rather than a transaction of four. The shard row is updated (so locked) first,
+   * as in grant(), and every statement that ends a lease also changes its shard row, so a shard
+   * still LEASED under this lease means the lease is still ACTIVE. Should the lease update find
+   * nothing anyway, no result row is inserted, the shard's result_id points at nothing and the
+   * foreign key fails the whole statement: all or nothing either way.
    */
   async complete(
     leaseId: string,
     nodeId: string,
     result: ResultRecord,
   ): Promise<{ shardId: string; frameId: string; jobId: string; resultId: string } | null> {
+    const resultId = randomUUID();
     try {
-      return await this.prisma.$transaction(async (tx) => {
-        // Shard first, then lease: the same lock order as grant(), so the two never deadlock.
-        const shard = await tx.$queryRaw<{ shardId: string; frameId: string; jobId: string }[]>`
-          UPDATE shards SET status = 'DONE', lease_expires_at = NULL
-          WHERE lease_id = ${leaseId}::uuid AND node_id = ${nodeId}::uuid AND status = 'LEASED'
+      const rows = await this.prisma.$queryRaw<
+        { shardId: string; frameId: string; jobId: string }[]
+      >`
+        WITH s AS (
+          UPDATE shards SET status = 'DONE', lease_expires_at = NULL, result_id = ${resultId}::uuid
+          WHERE id = (SELECT shard_id FROM leases WHERE id = ${leaseId}::uuid)
+            AND lease_id = ${leaseId}::uuid AND node_id = ${nodeId}::uuid AND status = 'LEASED'
             AND lease_expires_at > now()
-          RETURNING id::text AS "shardId", frame_id::text AS "frameId", job_id::text AS "jobId"`;
-        if (shard.length === 0) throw new LeaseGone();
-        const ended = await tx.$executeRaw`
+          RETURNING id, frame_id, job_id
+        ), l AS (
           UPDATE leases SET status = 'COMPLETED', ended_at = now()
-          WHERE id = ${leaseId}::uuid AND node_id = ${nodeId}::uuid AND status = 'ACTIVE'`;
-        if (ended !== 1) throw new LeaseGone();
-        const resultId = randomUUID();
-        await tx.$executeRaw`
+          FROM s
+          WHERE leases.id = ${leaseId}::uuid AND leases.shard_id = s.id
+            AND leases.node_id = ${nodeId}::uuid AND leases.status = 'ACTIVE'
+          RETURNING leases.id
+        ), r AS (
           INSERT INTO results (id, shard_id, lease_id, node_id, storage_key, sha256, signature, render_ms)
-          VALUES (${resultId}::uuid, ${shard[0].shardId}::uuid, ${leaseId}::uuid, ${nodeId}::uuid,
-                  ${result.storageKey}, ${result.sha256}, ${result.signature}, ${result.renderMs})`;
-        await tx.$executeRaw`UPDATE shards SET result_id = ${resultId}::uuid WHERE id = ${shard[0].shardId}::uuid`;
-        return { ...shard[0], resultId };
-      });
+          SELECT ${resultId}::uuid, s.id, l.id, ${nodeId}::uuid, ${result.storageKey},
+                 ${result.sha256}, ${result.signature}, ${result.renderMs}
+          FROM s, l
+        )
+        SELECT id::text AS "shardId", frame_id::text AS "frameId", job_id::text AS "jobId" FROM s`;
+      return rows[0] ? { ...rows[0], resultId } : null;
     } catch (e) {
-      if (e instanceof LeaseGone) return null;
+      if (isForeignKeyViolation(e)) return null;
       throw e;
     }
   }
@@ -167,7 +186,8 @@ export class LeasesRepository {
     const rows = await this.prisma.$queryRaw<{ id: string }[]>`
       WITH s AS (
         UPDATE shards SET status = 'PENDING', lease_id = NULL, lease_expires_at = NULL
-        WHERE lease_id = ${leaseId}::uuid AND node_id = ${nodeId}::uuid AND status = 'LEASED'
+        WHERE id = (SELECT shard_id FROM leases WHERE id = ${leaseId}::uuid)
+          AND lease_id = ${leaseId}::uuid AND node_id = ${nodeId}::uuid AND status = 'LEASED'
         RETURNING id
       )
       UPDATE leases l SET status = ${status}::"LeaseStatus", ended_at = now(), fail_reason = ${reason}
@@ -199,4 +219,8 @@ export class LeasesRepository {
   }
 }
 
-class LeaseGone extends Error {}
+/** Postgres 23503 (foreign key violation), as reported through Prisma's driver adapter. */
+function isForeignKeyViolation(e: unknown): boolean {
+  const text = `${(e as Error)?.message ?? ''} ${JSON.stringify((e as { meta?: unknown })?.meta ?? {})}`;
+  return /23503|foreign key/i.test(text);
+}

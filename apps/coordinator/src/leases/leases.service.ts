@@ -24,6 +24,9 @@ import { ActiveLease, LeasesRepository } from './leases.repository';
 import { resultKey } from './result-key';
 
 const RESULT_CONTENT_TYPE = 'image/png';
+/** A node's last-seen time is written at most this often per replica (it is informational). */
+const TOUCH_INTERVAL_MS = 10_000;
+const TOUCH_CACHE_LIMIT = 10_000;
 
 @Injectable()
 export class LeasesService {
@@ -36,10 +39,12 @@ export class LeasesService {
     private readonly signal: WorkSignalService,
   ) {}
 
+  private readonly touched = new Map<string, number>();
+
   /** Long-polls for work: grants at once when a shard is free, else waits for a signal. */
   async request(node: NodeClaims, waitMs: number, abort: AbortSignal): Promise<LeaseGrant | null> {
     const deadline = Date.now() + Math.min(waitMs, this.config.LEASE_MAX_WAIT_MS);
-    void this.repo.touchNode(node.nodeId).catch(() => undefined);
+    this.touch(node.nodeId);
     for (;;) {
       if (abort.aborted) return null;
       const shard = await this.repo.grant(node.nodeId, this.config.LEASE_TTL_MS);
@@ -120,6 +125,15 @@ export class LeasesService {
     if (!ok) throw new GoneException('lease already ended');
     this.signal.notify();
     return { released: true };
+  }
+
+  /** Records that the node is alive, without a database write on every poll of every node. */
+  private touch(nodeId: string): void {
+    const now = Date.now();
+    if (now - (this.touched.get(nodeId) ?? 0) < TOUCH_INTERVAL_MS) return;
+    if (this.touched.size >= TOUCH_CACHE_LIMIT) this.touched.clear();
+    this.touched.set(nodeId, now);
+    void this.repo.touchNode(nodeId).catch(() => undefined);
   }
 
   /** Frees lapsed leases; wakes waiting agents when something came back. */

@@ -192,13 +192,15 @@ export class VerificationRepository {
    * away (its tiles are rendered again, its checks issued again), and the frames they touched
    * reopened. Returns the frames to verify again.
    */
-  async invalidateNodeOnJob(jobId: string, nodeId: string, reason: string): Promise<string[]> {
+  async invalidateNodeOnJob(
+    jobId: string,
+    nodeId: string,
+    reason: string,
+  ): Promise<{ firstConviction: boolean; frames: string[] }> {
     return this.prisma.$transaction(async (tx) => {
-      await tx.jobBlock.upsert({
-        where: { jobId_nodeId: { jobId, nodeId } },
-        create: { jobId, nodeId, reason },
-        update: {},
-      });
+      const blocked = await tx.$executeRaw`
+        INSERT INTO job_blocklist (job_id, node_id, reason) VALUES (${jobId}::uuid, ${nodeId}::uuid, ${reason})
+        ON CONFLICT DO NOTHING`;
       const touched = await tx.$queryRaw<{ frame_id: string }[]>`
         UPDATE shards s SET status = 'PENDING', result_id = NULL, verified_at = NULL,
                lease_id = NULL, lease_expires_at = NULL
@@ -221,8 +223,13 @@ export class VerificationRepository {
           data: { status: 'RENDERING', completedAt: null },
         });
       }
-      return frames;
+      return { firstConviction: blocked === 1, frames };
     });
+  }
+
+  async isBlocked(jobId: string, nodeId: string): Promise<boolean> {
+    const n = await this.prisma.jobBlock.count({ where: { jobId, nodeId } });
+    return n > 0;
   }
 
   /** Both results of an unresolvable dispute are redone by other nodes, without blame. */

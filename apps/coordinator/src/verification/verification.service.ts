@@ -57,6 +57,12 @@ export class VerificationService {
   async onResult(shardId: string): Promise<string | null> {
     const shard = await this.repo.findShard(shardId);
     if (!shard?.result || shard.status !== 'DONE') return null;
+    // A lease that was in flight when its node was convicted: the result is not taken.
+    if (await this.repo.isBlocked(shard.jobId, shard.result.nodeId)) {
+      await this.repo.discardResults([shard.result.id]);
+      this.signal.notify();
+      return shard.frameId;
+    }
     if (shard.kind === 'CHECK') {
       await this.evaluateCheck(shardId);
       return shard.frameId;
@@ -262,20 +268,27 @@ export class VerificationService {
     arbiterNodeId: string,
     where: PixelRegion,
   ) {
-    await this.repo.recordVerdict({
+    const { firstConviction, frames } = await this.repo.invalidateNodeOnJob(
       jobId,
-      frameNumber,
-      kind: 'FRAUD',
-      outcome: 'FAIL',
-      resultA: loser.id,
-      nodeA: loser.nodeId,
-      evidence: { region: where, arbiterNode: arbiterNodeId },
-    });
-    await this.reward(loser.nodeId, { kind: 'check-failed' });
-    const frames = await this.repo.invalidateNodeOnJob(jobId, loser.nodeId, 'lost an arbitration');
-    this.logger.warn(
-      `node ${loser.nodeId} convicted on job ${jobId}; ${frames.length} frame(s) reopened`,
+      loser.nodeId,
+      'lost an arbitration',
     );
+    // Several disputes can resolve against the same node at once: one fraud verdict per job.
+    if (firstConviction) {
+      await this.repo.recordVerdict({
+        jobId,
+        frameNumber,
+        kind: 'FRAUD',
+        outcome: 'FAIL',
+        resultA: loser.id,
+        nodeA: loser.nodeId,
+        evidence: { region: where, arbiterNode: arbiterNodeId },
+      });
+      await this.reward(loser.nodeId, { kind: 'check-failed' });
+      this.logger.warn(
+        `node ${loser.nodeId} convicted on job ${jobId}; ${frames.length} frame(s) reopened`,
+      );
+    }
     this.signal.notify();
   }
 

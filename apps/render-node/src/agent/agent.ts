@@ -1,4 +1,4 @@
-import { BlenderTileWorker } from '@tessera/blender';
+import { BlenderTileWorker, TileRenderRequest } from '@tessera/blender';
 import { completionMessage, LeaseGrant } from '@tessera/protocol';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -16,6 +16,13 @@ export interface AgentOptions {
   pollWaitMs: number;
   name?: string;
   log: (line: string) => void;
+  /** Test seam: the cheat catalogue (test/support/cheats.ts) changes one behaviour of a real agent. */
+  tweaks?: RenderTweaks;
+}
+
+export interface RenderTweaks {
+  request?: (req: TileRenderRequest, lease: LeaseGrant) => TileRenderRequest;
+  tile?: (file: string, lease: LeaseGrant) => Promise<void>;
 }
 
 /**
@@ -107,13 +114,16 @@ export class Agent {
       });
     }, lease.heartbeatMs);
     try {
-      const { renderMs } = await worker.render({
+      const request: TileRenderRequest = {
         frame: lease.frame,
         region: lease.region,
         seed: lease.seed,
         samples: lease.samples,
         out,
-      });
+      };
+      const { tweaks } = this.opts;
+      const { renderMs } = await worker.render(tweaks?.request?.(request, lease) ?? request);
+      await tweaks?.tile?.(out, lease);
       const sha256 = await sha256File(out);
       await this.client.upload(lease.upload.url, out, lease.upload.contentType);
       const signature = await this.client.signMessage(completionMessage(lease.leaseId, sha256));
