@@ -1,0 +1,11 @@
+export { type RgbaImage, assertRgbaImage, solidImage } from './rgba-image';
+export { decodePng, encodePng, ImageDecodeError, MAX_DECODE_PIXELS } from './png';
+export {
+  intersectRegions,
+  cropImage,
+  frameRegionOfTile,
+  regionContains,
+  assertRegion,
+  describeRegion,
+} from './region';
+export { hashPixels } from './hash';
