@@ -84,11 +84,17 @@ async function main() {
     }
     const tiles = job.frames.flatMap((f) => f.tiles);
     const nodes = new Set(tiles.map((t) => t.nodeId));
+    const verdicts = await client.verdicts(job.id);
+    const passed = (kind: string) =>
+      verdicts.filter((v) => v.kind === kind && v.outcome === 'PASS').length;
     console.log('\nDone.');
     console.log(`  job        ${job.id}`);
     console.log(`  frames     ${job.frames.length} (${SCENE.width}x${SCENE.height})`);
     console.log(`  tiles      ${tiles.length} (${TILING.tilesX}x${TILING.tilesY} per frame)`);
     console.log(`  nodes      ${nodes.size} of ${AGENTS}`);
+    console.log(
+      `  verified   ${passed('OVERLAP')} overlap strips, ${passed('CROP')} secret crop re-renders, ${passed('RINGER')} ringers agreed; ${verdicts.filter((v) => v.outcome !== 'PASS').length} disputes`,
+    );
     console.log(`  wall time  ${((Date.now() - started) / 1000).toFixed(1)} s`);
     console.log(`  output     ${outDir}`);
   } finally {
