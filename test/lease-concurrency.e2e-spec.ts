@@ -51,6 +51,8 @@ test('two replicas, 200 agents: every shard accepted exactly once, never leased 
     abandoned: 0,
     failed: 0,
     replaysRefused: 0,
+    /** too slow (a loaded machine): the lease lapsed first, answered 410, the shard came back */
+    lapsed: 0,
     unexpected: [] as string[],
   };
   let finished = false;
@@ -77,10 +79,15 @@ test('two replicas, 200 agents: every shard accepted exactly once, never leased 
       if (roll < 0.08) {
         const f = await node.fail(base, lease.leaseId, 'simulated');
         if (f.status === 200) stats.failed++;
+        else if (f.status === 410) stats.lapsed++;
         else stats.unexpected.push(`fail ${f.status}`);
         continue;
       }
       const done = await node.finish(base, lease, tile);
+      if (done.step === 'complete' && done.status === 410) {
+        stats.lapsed++;
+        continue;
+      }
       if (done.status !== 200) {
         stats.unexpected.push(`${done.step} ${done.status}`);
         continue;
@@ -131,7 +138,7 @@ test('two replicas, 200 agents: every shard accepted exactly once, never leased 
   }
   // the abandoned leases really came back through expiry, and failed ones were re-leased
   const expired = shards.flatMap((s) => s.leases).filter((l) => l.status === 'EXPIRED');
-  expect(expired.length).toBe(stats.abandoned);
+  expect(expired.length).toBe(stats.abandoned + stats.lapsed);
   expect(stats.abandoned).toBeGreaterThan(0);
   expect(stats.failed).toBeGreaterThan(0);
   expect(stats.replaysRefused).toBeGreaterThan(0);
