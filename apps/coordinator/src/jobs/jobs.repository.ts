@@ -61,42 +61,46 @@ export class JobsRepository {
 
   /** Persists the plan and opens the job for leasing, once: a retried planning run is a no-op. */
   async savePlan(id: string, sceneInfo: object, seed: number, plan: Plan): Promise<boolean> {
-    return this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.job.updateMany({
-        where: { id, status: 'PLANNING' },
-        data: {
-          status: 'RENDERING',
-          sceneInfo: sceneInfo as Prisma.InputJsonValue,
-          seed,
-          plannedAt: new Date(),
-        },
-      });
-      if (count === 0) return false;
-      await tx.frame.createMany({ data: plan.frames.map((number) => ({ jobId: id, number })) });
-      const frames = await tx.frame.findMany({
-        where: { jobId: id },
-        select: { id: true, number: true },
-      });
-      const shards: Prisma.ShardCreateManyInput[] = [];
-      for (const frame of frames) {
-        for (const t of plan.tiles) {
-          shards.push({
-            jobId: id,
-            frameId: frame.id,
-            frameNumber: frame.number,
-            tileX: t.tileX,
-            tileY: t.tileY,
-            ...t.region,
-            marginLeft: t.margins.left,
-            marginTop: t.margins.top,
-            marginRight: t.margins.right,
-            marginBottom: t.margins.bottom,
-          });
+    return this.prisma.$transaction(
+      async (tx) => {
+        const { count } = await tx.job.updateMany({
+          where: { id, status: 'PLANNING' },
+          data: {
+            status: 'RENDERING',
+            sceneInfo: sceneInfo as Prisma.InputJsonValue,
+            seed,
+            plannedAt: new Date(),
+          },
+        });
+        if (count === 0) return false;
+        await tx.frame.createMany({ data: plan.frames.map((number) => ({ jobId: id, number })) });
+        const frames = await tx.frame.findMany({
+          where: { jobId: id },
+          select: { id: true, number: true },
+        });
+        const shards: Prisma.ShardCreateManyInput[] = [];
+        for (const frame of frames) {
+          for (const t of plan.tiles) {
+            shards.push({
+              jobId: id,
+              frameId: frame.id,
+              frameNumber: frame.number,
+              tileX: t.tileX,
+              tileY: t.tileY,
+              ...t.region,
+              marginLeft: t.margins.left,
+              marginTop: t.margins.top,
+              marginRight: t.margins.right,
+              marginBottom: t.margins.bottom,
+            });
+          }
         }
-      }
-      await tx.shard.createMany({ data: shards });
-      return true;
-    });
+        await tx.shard.createMany({ data: shards });
+        return true;
+        // Large jobs insert tens of thousands of shards: Prisma's 5 s default would abort them.
+      },
+      { timeout: 300_000, maxWait: 10_000 },
+    );
   }
 
   findJobForRequester(id: string, apiKeyId: string) {

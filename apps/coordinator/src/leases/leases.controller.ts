@@ -5,12 +5,11 @@ import {
   Param,
   ParseUUIDPipe,
   Post,
-  Req,
   Res,
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Request, Response } from 'express';
+import { Response } from 'express';
 import { CurrentNode, NodeSessionGuard } from '../auth/guards';
 import { NodeClaims } from '../auth/session-token';
 import { CompleteLeaseDto, FailLeaseDto, LeaseRequestDto } from './dto/lease.dto';
@@ -28,11 +27,14 @@ export class LeasesController {
   async request(
     @CurrentNode() node: NodeClaims,
     @Body() body: LeaseRequestDto,
-    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
     const abort = new AbortController();
-    req.on('close', () => abort.abort());
+    // The agent went away (connection closed before the answer): stop waiting for it. Not
+    // req 'close': on Node >= 16 that fires once the body is read, not when the client leaves.
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
     const grant = await this.leases.request(node, body.waitMs ?? 20_000, abort.signal);
     if (!grant) res.status(204);
     return grant ?? undefined;

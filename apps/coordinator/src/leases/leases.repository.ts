@@ -54,7 +54,7 @@ export class LeasesRepository {
     const leaseId = randomUUID();
     const rows = await this.prisma.$queryRaw<GrantedShard[]>`
       WITH pool AS MATERIALIZED (
-        SELECT s.id, s.frame_id, j.created_at
+        SELECT s.id, s.frame_id
         FROM shards s JOIN jobs j ON j.id = s.job_id
         WHERE j.status = 'RENDERING'
           -- a convicted node gets nothing more of the job (checked once per job, not per shard)
@@ -72,7 +72,7 @@ export class LeasesRepository {
           AND n.node_id = ${nodeId}::uuid AND n.kind = 'WORK'
       ), candidate AS (
         SELECT s.id, s.lease_id AS old_lease_id
-        FROM pool p JOIN shards s ON s.id = p.id
+        FROM shards s JOIN jobs j ON j.id = s.job_id
         WHERE s.id = ANY (ARRAY(SELECT id FROM pool)) -- by primary key, not a scan of all shards
           AND (s.status = 'PENDING' OR (s.status = 'LEASED' AND s.lease_expires_at < now()))
         ORDER BY EXISTS (
@@ -80,7 +80,7 @@ export class LeasesRepository {
             WHERE n.frame_id = s.frame_id
               AND abs(n.tile_x - s.tile_x) + abs(n.tile_y - s.tile_y) = 1
           ),
-          p.created_at, s.frame_number, s.tile_y, s.tile_x
+          j.created_at, s.frame_number, s.tile_y, s.tile_x
         LIMIT 1
         FOR UPDATE OF s SKIP LOCKED
       ), granted AS (

@@ -48,6 +48,12 @@ export class LeasesService {
     for (;;) {
       if (abort.aborted) return null;
       const shard = await this.repo.grant(node.nodeId, this.config.LEASE_TTL_MS);
+      if (shard && abort.aborted) {
+        // Granted to an agent that has just gone: give it back now rather than at expiry.
+        await this.repo.release(shard.leaseId, node.nodeId, 'RELEASED', 'agent went away');
+        this.signal.notify();
+        return null;
+      }
       if (shard) {
         const facts = await this.jobs.get(shard.jobId);
         const key = resultKey(shard.jobId, shard.shardId, shard.leaseId);
