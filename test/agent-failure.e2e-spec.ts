@@ -4,10 +4,12 @@ import { makeTestScene } from '@tessera/blender';
 import { join } from 'node:path';
 import { Coordinator, FarmProcess, startAgent, startCoordinator } from '../scripts/lib/local-farm';
 import { RequesterClient } from '../scripts/lib/requester-client';
-import { createApiKey, testPrisma } from './support/farm';
+import { createApiKey, quietFarm, testPrisma } from './support/farm';
 import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix } from './support/test-env';
 
 jest.setTimeout(240_000);
+
+beforeAll(() => quietFarm());
 
 const prisma = testPrisma();
 const processes: FarmProcess[] = [];

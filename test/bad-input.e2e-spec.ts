@@ -8,10 +8,12 @@ import sharp from 'sharp';
 import { Coordinator, startCoordinator } from '../scripts/lib/local-farm';
 import { RequesterClient } from '../scripts/lib/requester-client';
 import { makeTestScene } from '@tessera/blender';
-import { createApiKey, testPrisma } from './support/farm';
+import { createApiKey, quietFarm, testPrisma } from './support/farm';
 import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix } from './support/test-env';
 
 jest.setTimeout(120_000);
+
+beforeAll(() => quietFarm());
 
 const prisma = testPrisma();
 let coordinator: Coordinator;

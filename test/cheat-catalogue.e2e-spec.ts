@@ -8,10 +8,12 @@ import { CoordinatorClient } from '../apps/render-node/src/coordinator/coordinat
 import { Coordinator, FarmProcess, startAgent, startCoordinator } from '../scripts/lib/local-farm';
 import { RequesterClient } from '../scripts/lib/requester-client';
 import { cheatCatalogue } from './support/cheats';
-import { createApiKey, renderDirect, rgba, testPrisma } from './support/farm';
+import { createApiKey, quietFarm, renderDirect, rgba, testPrisma } from './support/farm';
 import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix } from './support/test-env';
 
 jest.setTimeout(600_000);
+
+beforeAll(() => quietFarm());
 
 const SAMPLES = 16;
 const OVERLAP = 4;

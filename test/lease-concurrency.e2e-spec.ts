@@ -4,10 +4,12 @@
 import { hashApiKey } from '../apps/coordinator/src/auth/api-key';
 import { Coordinator, startCoordinator } from '../scripts/lib/local-farm';
 import { seedSyntheticJob, SimulatedAgent, solidTile } from '../scripts/lib/simulated-agent';
-import { createApiKey, testPrisma } from './support/farm';
+import { createApiKey, quietFarm, testPrisma } from './support/farm';
 import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix } from './support/test-env';
 
 jest.setTimeout(240_000);
+
+beforeAll(() => quietFarm());
 
 const AGENTS = 200;
 const FRAMES = 8;
@@ -89,7 +91,7 @@ test('two replicas, 200 agents: every shard accepted exactly once, never leased 
         continue;
       }
       if (done.status !== 200) {
-        stats.unexpected.push(`${done.step} ${done.status}`);
+        stats.unexpected.push(`${done.step} ${done.status} ${done.message ?? ''}`);
         continue;
       }
       stats.completed++;

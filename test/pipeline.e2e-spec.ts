@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { Coordinator, FarmProcess, startAgent, startCoordinator } from '../scripts/lib/local-farm';
 import { RequesterClient } from '../scripts/lib/requester-client';
 import { makeTestScene } from '@tessera/blender';
-import { createApiKey, renderDirect, rgba } from './support/farm';
+import { createApiKey, quietFarm, renderDirect, rgba } from './support/farm';
 import { startS3Server } from './support/s3-server';
 import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix } from './support/test-env';
 
 jest.setTimeout(300_000);
+
+beforeAll(() => quietFarm());
 
 let scene: string;
 let apiKey: string;

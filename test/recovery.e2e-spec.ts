@@ -8,10 +8,12 @@ import { JobsRepository } from '../apps/coordinator/src/jobs/jobs.repository';
 import { Coordinator, startCoordinator } from '../scripts/lib/local-farm';
 import { RequesterClient } from '../scripts/lib/requester-client';
 import { SimulatedAgent, solidTile } from '../scripts/lib/simulated-agent';
-import { createApiKey, testPrisma } from './support/farm';
+import { createApiKey, quietFarm, testPrisma } from './support/farm';
 import { cleanupTmpDirs, redisUrl, tmpDir, uniqueQueuePrefix } from './support/test-env';
 
 jest.setTimeout(180_000);
+
+beforeAll(() => quietFarm());
 
 const prisma = testPrisma();
 const coordinators: Coordinator[] = [];

@@ -151,12 +151,18 @@ export class SimulatedAgent {
     base: string,
     lease: LeaseGrant,
     tile: SimulatedTile,
-  ): Promise<{ step: 'upload' | 'complete'; status: number; body?: CompleteRequest }> {
+  ): Promise<{
+    step: 'upload' | 'complete';
+    status: number;
+    body?: CompleteRequest;
+    message?: string;
+  }> {
     const up = await this.upload(lease, tile);
     if (up !== 200) return { step: 'upload', status: up };
     const body = await this.completion(lease.leaseId, tile);
     const done = await this.complete(base, lease.leaseId, body);
-    return { step: 'complete', status: done.status, body };
+    const message = (done.body as { message?: string } | null)?.message;
+    return { step: 'complete', status: done.status, body, message };
   }
 
   private session(): string {

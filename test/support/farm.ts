@@ -14,6 +14,22 @@ export function testPrisma(): PrismaService {
   return new PrismaService(loadConfig({ ...process.env, NODE_ENV: 'test' }));
 }
 
+/**
+ * The e2e files share one database but each starts its own coordinator and storage: jobs another
+ * file left unfinished would be leased to this file's agents, whose storage lacks their scenes.
+ */
+export async function quietFarm(): Promise<void> {
+  const prisma = testPrisma();
+  try {
+    await prisma.job.updateMany({
+      where: { status: { in: ['PLANNING', 'RENDERING'] } },
+      data: { status: 'CANCELLED' },
+    });
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
 export async function createApiKey(name = 'test'): Promise<string> {
   const prisma = testPrisma();
   try {
