@@ -1,12 +1,10 @@
 // What every benchmark shares: a fresh database of its own (so leftovers of demos or earlier runs
 // never compete for leases), a Redis prefix and storage directory of its own, an API key, the
 // coordinator environment, and a description of the machine for the results file.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { issueApiKey } from '../../apps/coordinator/src/auth/api-key';
 import { AuthRepository } from '../../apps/coordinator/src/auth/auth.repository';
@@ -19,9 +17,8 @@ import {
   parseDatabaseUrl,
   quoteIdent,
 } from '../../scripts/migrate';
+import { describeMachine as describeBase, firstLine, Machine } from './machine';
 import { repoRoot } from '../../scripts/lib/repo-root';
-
-const run = promisify(execFile);
 
 export interface BenchEnv {
   databaseUrl: string;
@@ -101,56 +98,23 @@ async function recreateDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
-export interface MachineInfo {
-  date: string;
-  nproc: number;
-  cpuModel: string;
-  memoryGiB: number;
-  node: string;
-  blender: string;
+export interface MachineInfo extends Machine {
   postgres: string;
   redis: string;
-  commit: string;
-  /** 1-minute load average when the run started (other work on the machine skews results) */
-  loadAtStart: number;
 }
 
 export async function describeMachine(env: BenchEnv): Promise<MachineInfo> {
-  const firstLine = async (cmd: string, args: string[]) => {
-    try {
-      const { stdout } = await run(cmd, args, { timeout: 30_000 });
-      return stdout.split('\n')[0].trim();
-    } catch {
-      return 'unknown';
-    }
-  };
-  let cpuModel = cpus()[0]?.model ?? 'unknown';
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (m) cpuModel = m[1].trim();
-  } catch {
-    // not Linux: os.cpus() it is
-  }
   const pg = await env.prisma.$queryRaw<
     { v: string }[]
   >`SELECT current_setting('server_version') AS v`;
   const redis = await firstLine('redis-server', ['--version']);
-  const head = await firstLine('git', ['-C', repoRoot(), 'rev-parse', '--short', 'HEAD']);
-  const dirty = await firstLine('git', ['-C', repoRoot(), 'status', '--porcelain']);
   return {
-    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    nproc: cpus().length,
-    cpuModel,
-    memoryGiB: Math.round(totalmem() / 1024 ** 3),
-    node: process.version,
-    blender: await firstLine(env.blenderPath, ['--version']),
+    ...(await describeBase(env.blenderPath)),
     postgres: pg[0]?.v ?? 'unknown',
     redis: redis
       .replace(/^Redis server\s*/, '')
       .split(' ')[0]
       .replace(/^v=/, ''),
-    commit: head + (dirty && dirty !== 'unknown' ? ' (with uncommitted changes)' : ''),
-    loadAtStart: loadavg()[0],
   };
 }
 

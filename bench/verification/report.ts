@@ -31,7 +31,7 @@ import {
   Reputations,
   trialsFor,
 } from './jobs';
-import { Machine } from './machine';
+import { Machine } from '../lib/machine';
 import { perMp, SpeedResult, SPEED_RUNS, Timing } from './speed';
 import { HonestTally, METRICS, TOLERANCE } from './tally';
 

@@ -16,7 +16,8 @@ import { costRows } from './cost';
 import { measureDetection } from './detection';
 import { measureHonest } from './honest';
 import { EconomicsRow, economics, JobCell, jobCells, reputations } from './jobs';
-import { describeMachine } from './machine';
+import { describeMachine } from '../lib/machine';
+import { BLENDER } from './render';
 import { renderReport } from './report';
 import { measureSpeed } from './speed';
 
@@ -34,7 +35,7 @@ export async function runVerificationBench(
   const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
   const log =
     options.log ?? ((line: string) => console.log(`[verification] ${elapsed()}: ${line}`));
-  const machine = await describeMachine();
+  const machine = await describeMachine(BLENDER);
   const workDir = mkdtempSync(join(tmpdir(), 'tessera-verification-'));
   try {
     const detection = await measureDetection(workDir, options.checksPerTile ?? 16, log);

@@ -1,10 +1,9 @@
-// The machine the verification benchmark ran on (no database needed, unlike bench/lib/bench-env).
+// The machine a benchmark ran on, for the head of its report (bench-env adds the services).
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { promisify } from 'node:util';
 import { repoRoot } from '../../scripts/lib/repo-root';
-import { BLENDER } from './render';
 
 const run = promisify(execFile);
 
@@ -20,7 +19,7 @@ export interface Machine {
   loadAtStart: number;
 }
 
-async function firstLine(cmd: string, args: string[]): Promise<string> {
+export async function firstLine(cmd: string, args: string[]): Promise<string> {
   try {
     const { stdout } = await run(cmd, args, { timeout: 30_000 });
     return stdout.split('\n')[0].trim();
@@ -29,7 +28,7 @@ async function firstLine(cmd: string, args: string[]): Promise<string> {
   }
 }
 
-export async function describeMachine(): Promise<Machine> {
+export async function describeMachine(blenderPath: string): Promise<Machine> {
   let cpuModel = cpus()[0]?.model ?? 'unknown';
   try {
     const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
@@ -51,7 +50,7 @@ export async function describeMachine(): Promise<Machine> {
     cpuModel,
     memoryGiB: Math.round(totalmem() / 1024 ** 3),
     node: process.version,
-    blender: await firstLine(BLENDER, ['--version']),
+    blender: await firstLine(blenderPath, ['--version']),
     commit: head + (dirty && dirty !== 'unknown' ? ' (with uncommitted changes)' : ''),
     loadAtStart: loadavg()[0],
   };
