@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../prisma/prisma.service';
 
+// Lease history uses clock_timestamp(), not now() (the statement's start): a grant that waited
+// for a row lock is stamped after the release it waited for, so the history reads in order.
 // Every shard status transition driven by leases lives here, each as one guarded SQL statement
 // (or one transaction), so that any number of coordinator replicas on one database can never
 // grant a shard twice or accept it twice: the WHERE clauses are the state machine.
@@ -91,11 +93,11 @@ export class LeasesRepository {
         RETURNING s.id, s.job_id, s.frame_id, s.frame_number, s.x, s.y, s.width, s.height,
                   s.lease_expires_at, c.old_lease_id
       ), expired AS (
-        UPDATE leases l SET status = 'EXPIRED', ended_at = now()
+        UPDATE leases l SET status = 'EXPIRED', ended_at = clock_timestamp()
         FROM granted g WHERE l.id = g.old_lease_id AND l.status = 'ACTIVE'
       ), lease AS (
         INSERT INTO leases (id, shard_id, node_id, status, granted_at, expires_at)
-        SELECT ${leaseId}::uuid, g.id, ${nodeId}::uuid, 'ACTIVE', now(), g.lease_expires_at
+        SELECT ${leaseId}::uuid, g.id, ${nodeId}::uuid, 'ACTIVE', clock_timestamp(), g.lease_expires_at
         FROM granted g
       )
       SELECT ${leaseId}::text AS "leaseId", g.id::text AS "shardId", g.job_id::text AS "jobId",
@@ -157,7 +159,7 @@ export class LeasesRepository {
             AND lease_expires_at > now()
           RETURNING id, frame_id, job_id
         ), l AS (
-          UPDATE leases SET status = 'COMPLETED', ended_at = now()
+          UPDATE leases SET status = 'COMPLETED', ended_at = clock_timestamp()
           FROM s
           WHERE leases.id = ${leaseId}::uuid AND leases.shard_id = s.id
             AND leases.node_id = ${nodeId}::uuid AND leases.status = 'ACTIVE'
@@ -190,7 +192,7 @@ export class LeasesRepository {
           AND lease_id = ${leaseId}::uuid AND node_id = ${nodeId}::uuid AND status = 'LEASED'
         RETURNING id
       )
-      UPDATE leases l SET status = ${status}::"LeaseStatus", ended_at = now(), fail_reason = ${reason}
+      UPDATE leases l SET status = ${status}::"LeaseStatus", ended_at = clock_timestamp(), fail_reason = ${reason}
       FROM s WHERE l.id = ${leaseId}::uuid AND l.status = 'ACTIVE'
       RETURNING l.id::text AS id`;
     return rows.length === 1;
@@ -208,7 +210,7 @@ export class LeasesRepository {
         FROM s WHERE shards.id = s.id
         RETURNING s.lease_id
       )
-      UPDATE leases l SET status = 'EXPIRED', ended_at = now()
+      UPDATE leases l SET status = 'EXPIRED', ended_at = clock_timestamp()
       FROM freed WHERE l.id = freed.lease_id AND l.status = 'ACTIVE'
       RETURNING l.id::text AS id`;
     return rows.length;
