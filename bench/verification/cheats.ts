@@ -3,6 +3,7 @@
 // that need Blender (fewer samples, another frame, another seed) take renders made by the bench.
 import type { PixelRegion } from '@tessera/protocol';
 import {
+  fillRegion,
   cropImage,
   interiorRegion,
   randomInt,
@@ -58,31 +59,7 @@ function copy(img: RgbaImage): RgbaImage {
 }
 
 /** `rect` (image coordinates) of `img` filled with a colour, or with its own mean colour. */
-export function paint(
-  img: RgbaImage,
-  rect: PixelRegion,
-  rgba: readonly [number, number, number, number] | 'mean',
-): RgbaImage {
-  const out = copy(img);
-  let fill = rgba;
-  if (fill === 'mean') {
-    const sum = [0, 0, 0, 0];
-    for (let y = rect.y; y < rect.y + rect.height; y++) {
-      for (let x = rect.x; x < rect.x + rect.width; x++) {
-        for (let c = 0; c < 4; c++) sum[c] += img.data[(y * img.width + x) * 4 + c];
-      }
-    }
-    const n = rect.width * rect.height;
-    fill = sum.map((s) => Math.round(s / n)) as [number, number, number, number];
-  }
-  for (let y = rect.y; y < rect.y + rect.height; y++) {
-    for (let x = rect.x; x < rect.x + rect.width; x++) {
-      const i = (y * img.width + x) * 4;
-      for (let c = 0; c < 4; c++) out.data[i + c] = fill[c];
-    }
-  }
-  return out;
-}
+export const paint = fillRegion;
 
 /** `base` with `rect` (image coordinates) replaced by the same pixels of `from`. */
 function transplant(base: RgbaImage, from: RgbaImage, rect: PixelRegion): RgbaImage {

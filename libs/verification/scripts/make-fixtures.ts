@@ -41,6 +41,8 @@ import {
   PerceptualTolerances,
 } from '../src/compare';
 import {
+  fillRegion,
+  type Rgba,
   cropImage,
   decodePng,
   encodePng,
@@ -213,26 +215,8 @@ async function renderWithKernel(
   return { usedKernel, renderMs: done.map((m) => Number(m.renderMs)) };
 }
 
-function paint(img: RgbaImage, rect: PixelRegion, rgba?: [number, number, number, number]) {
-  const out = { ...img, data: Buffer.from(img.data) };
-  let fill = rgba;
-  if (!fill) {
-    const sum = [0, 0, 0, 0];
-    for (let y = rect.y; y < rect.y + rect.height; y++) {
-      for (let x = rect.x; x < rect.x + rect.width; x++) {
-        for (let c = 0; c < 4; c++) sum[c] += img.data[(y * img.width + x) * 4 + c];
-      }
-    }
-    const n = rect.width * rect.height;
-    fill = sum.map((s) => Math.round(s / n)) as [number, number, number, number];
-  }
-  for (let y = rect.y; y < rect.y + rect.height; y++) {
-    for (let x = rect.x; x < rect.x + rect.width; x++) {
-      fill.forEach((v, c) => (out.data[(y * img.width + x) * 4 + c] = v));
-    }
-  }
-  return out;
-}
+const paint = (img: RgbaImage, rect: PixelRegion, rgba?: Rgba) =>
+  fillRegion(img, rect, rgba ?? 'mean');
 
 function noiseImage(width: number, height: number, rng: () => number): RgbaImage {
   const img = solidImage(width, height);

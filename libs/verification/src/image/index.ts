@@ -9,3 +9,4 @@ export {
   describeRegion,
 } from './region';
 export { hashPixels } from './hash';
+export { fillRegion, type Rgba } from './fill';
