@@ -19,6 +19,20 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS run by node directly: the hardhat node's config and the TypeScript script runner.
+    files: ['libs/escrow/hardhat.config.js', 'scripts/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        module: 'writable',
+        require: 'readonly',
+        __dirname: 'readonly',
+        process: 'readonly',
+      },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },

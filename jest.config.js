@@ -15,6 +15,7 @@ const moduleNameMapper = {
   '^@tessera/verification$': '<rootDir>/libs/verification/src',
   '^@tessera/protocol$': '<rootDir>/libs/protocol/src',
   '^@tessera/blender$': '<rootDir>/libs/blender/src',
+  '^@tessera/escrow$': '<rootDir>/libs/escrow/src',
 };
 module.exports = {
   // jest reads testTimeout only at the top level, not per project
