@@ -215,6 +215,8 @@ export async function seedSyntheticJob(
     { width: size, height: size, frameStart: 1, frameEnd: opts.frames, frameStep: 1 },
     settings,
   );
-  await jobs.savePlan(id, { resolution: { width: size, height: size } }, 0, plan);
+  // nobody is paid for placeholder pixels: no escrow terms
+  const terms = { payment: 'NONE' as const, priceWei: 0n, depositWei: 0n };
+  await jobs.savePlan(id, { resolution: { width: size, height: size } }, 0, plan, terms);
   return id;
 }

@@ -3,6 +3,14 @@ import { z } from 'zod';
 // Validated once at boot; everything else receives the typed object, never process.env.
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
+// Wei amounts are decimal strings (they do not fit a JS number).
+const wei = z
+  .string()
+  .regex(/^\d{1,78}$/, 'must be a whole number of wei')
+  .transform(BigInt);
+const privateKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'must be a 32-byte hex private key');
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address');
+
 const DEV_SECRET = 'tessera-dev-secret-change-me-in-production';
 
 export const configSchema = z
@@ -48,6 +56,22 @@ export const configSchema = z
     RECONCILE_MS: z.coerce.number().int().min(100).default(30_000),
     // Replicas that only serve the API can turn the queue workers off.
     WORKERS: bool.default(true),
+    // Payouts through the escrow contract: on when CHAIN_RPC_URL is set. Without a chain, jobs
+    // are dispatched at once and nobody is paid (the embedded demo starts its own chain).
+    CHAIN_RPC_URL: z.string().url().optional(),
+    ESCROW_ADDRESS: address.optional(),
+    COORDINATOR_KEY: privateKey.optional(),
+    // Blocks on top of a transaction's block before it counts: deeper than any reorg expected.
+    CHAIN_CONFIRMATIONS: z.coerce.number().int().min(1).default(2),
+    CHAIN_POLL_MS: z.coerce.number().int().min(50).default(2000),
+    // Price per work unit (1 MP x 100 samples) for jobs that do not set maxPriceWei.
+    DEFAULT_PRICE_WEI: wei.default(1_000_000_000_000n),
+    // What a conviction takes from the operator's stake (capped by the contract at the stake).
+    SLASH_WEI: wei.default(10_000_000_000_000_000n),
+    // Stake a node must hold in the escrow to be leased work (0: none required).
+    MIN_STAKE_WEI: wei.default(0n),
+    // Payees per settlement transaction.
+    SETTLE_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(100),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && c.SECRET === DEV_SECRET) {
@@ -59,6 +83,13 @@ export const configSchema = z
         path: ['S3_BUCKET'],
         message: 'required with STORAGE_DRIVER=s3',
       });
+    }
+    if (c.CHAIN_RPC_URL) {
+      for (const key of ['ESCROW_ADDRESS', 'COORDINATOR_KEY'] as const) {
+        if (!c[key]) {
+          ctx.addIssue({ code: 'custom', path: [key], message: 'required with CHAIN_RPC_URL' });
+        }
+      }
     }
   })
   .transform((c) => ({ ...c, PUBLIC_URL: c.PUBLIC_URL ?? `http://${c.HOST}:${c.PORT}` }));

@@ -1,5 +1,7 @@
 import type { JobsRepository } from './jobs.repository';
 
+const wei = (d: { toFixed(digits: number): string } | null) => (d ? d.toFixed(0) : null);
+
 type JobRow = NonNullable<Awaited<ReturnType<JobsRepository['findJobForRequester']>>>;
 
 /** The API shape of a job: status, progress and a per-frame, per-tile state grid. */
@@ -26,6 +28,17 @@ export function toJobView(job: JobRow) {
       frames: { total: job.frames.length, done: framesDone },
       tiles: { total: job.shards.length, done: tilesDone },
       percent: job.shards.length ? Math.round((100 * tilesDone) / job.shards.length) : 0,
+    },
+    // escrow state: NONE when the coordinator runs without a chain; amounts in wei
+    payment: {
+      state: job.payment,
+      priceWei: wei(job.priceWei),
+      budgetWei: wei(job.budgetWei),
+      depositWei: wei(job.depositWei),
+      fundedWei: wei(job.fundedWei),
+      note: job.paymentNote,
+      quote: `/api/v1/jobs/${job.id}/quote`,
+      ledger: `/api/v1/jobs/${job.id}/payouts`,
     },
     timings: {
       wallMs: job.completedAt ? job.completedAt.getTime() - job.createdAt.getTime() : null,

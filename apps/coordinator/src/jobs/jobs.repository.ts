@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Plan } from '../planning/planner';
+import type { PaymentTerms } from '../pricing/pricing';
 import { Prisma, PrismaService } from '../prisma/prisma.service';
 import type { JobSettings } from './dto/create-job.dto';
 
@@ -35,6 +36,7 @@ export class JobsRepository {
         sceneSha256,
         settings: settings as unknown as Prisma.InputJsonValue,
         verification: settings.verification,
+        budgetWei: settings.budgetWei,
         seed: 0,
       },
       select: { id: true },
@@ -60,7 +62,13 @@ export class JobsRepository {
   }
 
   /** Persists the plan and opens the job for leasing, once: a retried planning run is a no-op. */
-  async savePlan(id: string, sceneInfo: object, seed: number, plan: Plan): Promise<boolean> {
+  async savePlan(
+    id: string,
+    sceneInfo: object,
+    seed: number,
+    plan: Plan,
+    terms: Pick<PaymentTerms, 'payment' | 'priceWei' | 'depositWei'>,
+  ): Promise<boolean> {
     return this.prisma.$transaction(
       async (tx) => {
         const { count } = await tx.job.updateMany({
@@ -70,6 +78,13 @@ export class JobsRepository {
             sceneInfo: sceneInfo as Prisma.InputJsonValue,
             seed,
             plannedAt: new Date(),
+            payment: terms.payment,
+            priceWei: terms.priceWei.toString(),
+            depositWei: terms.depositWei.toString(),
+            paymentNote:
+              terms.payment === 'AWAITING_FUNDS'
+                ? `waiting for a deposit of ${terms.depositWei} wei in the escrow`
+                : null,
           },
         });
         if (count === 0) return false;

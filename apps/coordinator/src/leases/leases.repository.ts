@@ -59,6 +59,10 @@ export class LeasesRepository {
         SELECT s.id, s.frame_id
         FROM shards s JOIN jobs j ON j.id = s.job_id
         WHERE j.status = 'RENDERING'
+          -- dispatched once funded (or free of charge), and only to nodes content with its price
+          AND j.payment IN ('NONE', 'FUNDED')
+          AND (j.payment = 'NONE' OR j.price_wei >= COALESCE(
+                (SELECT ask_price_wei FROM nodes WHERE id = ${nodeId}::uuid), 0))
           -- a convicted node gets nothing more of the job (checked once per job, not per shard)
           AND NOT EXISTS (SELECT 1 FROM job_blocklist b WHERE b.job_id = j.id AND b.node_id = ${nodeId}::uuid)
           AND (s.status = 'PENDING' OR (s.status = 'LEASED' AND s.lease_expires_at < now()))

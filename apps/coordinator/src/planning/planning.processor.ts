@@ -11,6 +11,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { WorkSignalService } from '../dispatch/work-signal.service';
 import { JobSettings } from '../jobs/dto/create-job.dto';
 import { JobsRepository } from '../jobs/jobs.repository';
+import { paymentTerms, PricingError } from '../pricing/pricing';
 import { PlanningPayload, QueueName } from '../queues/queues';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { PlanError, planJob } from './planner';
@@ -43,15 +44,29 @@ export class PlanningProcessor extends WorkerHost {
       });
       const problems = sceneProblems(info);
       if (problems.length) throw new PlanError(`cannot render this scene: ${problems.join('; ')}`);
-      const plan = planJob({ ...info.resolution, ...info }, job.settings as unknown as JobSettings);
-      if (await this.jobs.savePlan(job.id, info, info.seed ?? 0, plan)) {
+      const settings = job.settings as unknown as JobSettings;
+      const plan = planJob({ ...info.resolution, ...info }, settings);
+      const terms = paymentTerms({
+        escrow: Boolean(this.config.CHAIN_RPC_URL),
+        defaultPriceWei: this.config.DEFAULT_PRICE_WEI,
+        budgetWei: settings.budgetWei,
+        maxPriceWei: settings.maxPriceWei,
+        tiles: plan.tiles,
+        samples: settings.samples ?? info.samples ?? 1,
+        verification: settings.verification,
+      });
+      if (await this.jobs.savePlan(job.id, info, info.seed ?? 0, plan, terms)) {
         this.logger.log(
           `job ${job.id}: ${plan.frames.length} frames x ${plan.tiles.length} tiles planned`,
         );
         this.signal.notify();
       }
     } catch (e) {
-      if (e instanceof PlanError || e instanceof SceneInspectionError) {
+      if (
+        e instanceof PlanError ||
+        e instanceof SceneInspectionError ||
+        e instanceof PricingError
+      ) {
         await this.jobs.markFailed(job.id, e.message);
         throw new UnrecoverableError(e.message);
       }

@@ -5,6 +5,7 @@ import {
   IsIn,
   IsInt,
   IsOptional,
+  Matches,
   Max,
   Min,
   registerDecorator,
@@ -74,6 +75,15 @@ function OptionalInt(
   );
 }
 
+/** An optional amount of wei as a decimal string (uint256 does not fit a JS number). */
+function OptionalWei(description: string) {
+  return applyDecorators(
+    ApiPropertyOptional({ type: 'string', pattern: '^[0-9]{1,78}$', description }),
+    IsOptional(),
+    Matches(/^[0-9]{1,78}$/, { message: '$property must be a whole number of wei (digits only)' }),
+  );
+}
+
 const GRID = { min: 1, max: 256, default: 1 };
 
 export const VERIFICATION_STRENGTHS = ['off', 'light', 'standard', 'paranoid'] as const;
@@ -128,6 +138,18 @@ export class CreateJobDto {
   @IsOptional()
   @IsIn(['png'])
   format?: 'png';
+
+  @OptionalWei(
+    'Budget cap in wei: the deposit the escrow must hold before the job is dispatched ' +
+      '(default: the quote). Unspent budget is refunded when the job closes.',
+  )
+  budgetWei?: string;
+
+  @OptionalWei(
+    'Price per work unit (1 megapixel x 100 samples) in wei; nodes asking more do not get the ' +
+      "job's tiles (default: the coordinator's DEFAULT_PRICE_WEI)",
+  )
+  maxPriceWei?: string;
 }
 
 /** What is stored with the job: the request with defaults applied. */
@@ -143,6 +165,8 @@ export interface JobSettings {
   samples: number | null;
   format: 'png';
   verification: VerificationStrength;
+  budgetWei?: string;
+  maxPriceWei?: string;
 }
 
 export function toJobSettings(dto: CreateJobDto): JobSettings {
@@ -159,5 +183,7 @@ export function toJobSettings(dto: CreateJobDto): JobSettings {
     samples: dto.samples ?? null,
     format: dto.format ?? 'png',
     verification: dto.verification ?? 'standard',
+    budgetWei: dto.budgetWei,
+    maxPriceWei: dto.maxPriceWei,
   };
 }
