@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AssemblyModule } from './assembly/assembly.module';
 import { AuthModule } from './auth/auth.module';
+import { ChainModule } from './chain/chain.module';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DispatchModule } from './dispatch/dispatch.module';
@@ -8,6 +9,8 @@ import { HealthController } from './health.controller';
 import { JobsModule } from './jobs/jobs.module';
 import { LeasesModule } from './leases/leases.module';
 import { NodesModule } from './nodes/nodes.module';
+import { PayoutsWorkerModule } from './payouts/payouts-worker.module';
+import { PayoutsModule } from './payouts/payouts.module';
 import { PlanningModule } from './planning/planning.module';
 import { PrismaModule } from './prisma/prisma.module';
 import { QueuesModule } from './queues/queues.module';
@@ -22,6 +25,8 @@ export class AppModule {
     const workers = config.WORKERS
       ? [PlanningModule, VerificationWorkerModule, AssemblyModule]
       : [];
+    // Settlement needs a chain; without one, jobs are free and dispatched at once.
+    if (config.WORKERS && config.CHAIN_RPC_URL) workers.push(PayoutsWorkerModule);
     return {
       module: AppModule,
       imports: [
@@ -35,6 +40,8 @@ export class AppModule {
         NodesModule,
         LeasesModule,
         VerificationModule,
+        ChainModule,
+        PayoutsModule,
         ...workers,
       ],
       controllers: [HealthController],

@@ -18,12 +18,19 @@ export class NodesRepository {
     return count === 1;
   }
 
-  upsertNode(address: string, name: string | undefined, capabilities: object | undefined) {
+  upsertNode(
+    address: string,
+    name: string | undefined,
+    capabilities: object | undefined,
+    askPriceWei: string | undefined,
+  ) {
     const caps = capabilities as Prisma.InputJsonValue | undefined;
+    // a node that names no price takes any job's price
+    const ask = askPriceWei ?? null;
     return this.prisma.node.upsert({
       where: { address },
-      create: { address, name, capabilities: caps },
-      update: { name, capabilities: caps, lastSeenAt: new Date() },
+      create: { address, name, capabilities: caps, askPriceWei: ask },
+      update: { name, capabilities: caps, askPriceWei: ask, lastSeenAt: new Date() },
       select: { id: true, address: true },
     });
   }

@@ -1,8 +1,15 @@
-import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  ForbiddenException,
+  Inject,
+  Injectable,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { ChallengeResponse, sessionMessage, SessionResponse } from '@tessera/protocol';
 import { getAddress, verifyMessage } from 'ethers';
 import { randomBytes } from 'node:crypto';
 import { signSessionToken } from '../auth/session-token';
+import { Chain, CHAIN } from '../chain/chain';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { SessionDto } from './dto/node-auth.dto';
 import { NodesRepository } from './nodes.repository';
@@ -14,6 +21,7 @@ const CHALLENGE_TTL_MS = 5 * 60_000;
 export class NodesService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CHAIN) private readonly chain: Chain | null,
     private readonly repo: NodesRepository,
   ) {}
 
@@ -44,7 +52,13 @@ export class NodesService {
     if (!(await this.repo.consumeChallenge(body.nonce, address))) {
       throw new UnauthorizedException('challenge unknown, expired or already used');
     }
-    const node = await this.repo.upsertNode(address, body.name, body.capabilities);
+    await this.requireStake(address);
+    const node = await this.repo.upsertNode(
+      address,
+      body.name,
+      body.capabilities,
+      body.askPriceWei,
+    );
     const exp = Date.now() + this.config.SESSION_TTL_MS;
     return {
       token: signSessionToken({ nodeId: node.id, address, exp }, this.config.SECRET),
@@ -52,5 +66,25 @@ export class NodesService {
       address,
       expiresAt: new Date(exp).toISOString(),
     };
+  }
+
+  /** With MIN_STAKE_WEI set, only operators with that much at stake in the escrow get work. */
+  private async requireStake(address: string): Promise<void> {
+    const min = this.config.MIN_STAKE_WEI;
+    if (min === 0n || !this.chain) return;
+    let stake: bigint;
+    try {
+      stake = await this.chain.escrow.stakeOf(address);
+    } catch (e) {
+      throw new ServiceUnavailableException(
+        `cannot read stakes from the chain: ${(e as Error).message}`,
+      );
+    }
+    if (stake < min) {
+      throw new ForbiddenException(
+        `stake at least ${min} wei in the escrow ${this.chain.escrow.address} to render here ` +
+          `(${address} has ${stake} wei staked)`,
+      );
+    }
   }
 }

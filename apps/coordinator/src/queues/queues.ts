@@ -6,6 +6,7 @@ export enum QueueName {
   Planning = 'planning',
   Verification = 'verification',
   Assembly = 'assembly',
+  Payouts = 'payouts',
 }
 
 export interface PlanningPayload {
@@ -20,6 +21,10 @@ export interface VerificationPayload {
 
 export interface AssemblyPayload {
   frameId: string;
+}
+
+export interface PayoutsPayload {
+  jobId: string;
 }
 
 export const QUEUE_OPTIONS: Record<QueueName, DefaultJobOptions> = {
@@ -42,9 +47,17 @@ export const QUEUE_OPTIONS: Record<QueueName, DefaultJobOptions> = {
     removeOnComplete: true,
     removeOnFail: 1000,
   },
+  [QueueName.Payouts]: {
+    // A settlement waiting for confirmations ends its run; the payouts watcher queues it again.
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 2000 },
+    removeOnComplete: true,
+    removeOnFail: true,
+  },
 };
 
 /** BullMQ job ids dedupe work: one planning per job, one assembly per frame at a time. */
 export const planningJobId = (jobId: string) => `plan-${jobId}`;
 export const verificationJobId = (resultId: string) => `verify-${resultId}`;
 export const assemblyJobId = (frameId: string) => `assemble-${frameId}`;
+export const settlementJobId = (jobId: string) => `settle-${jobId}`;

@@ -28,4 +28,12 @@ export class SessionDto extends ChallengeDto {
   @IsOptional()
   @IsObject()
   capabilities?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    description: 'Price the node asks per work unit (1 MP x 100 samples), in wei',
+    pattern: '^[0-9]{1,78}$',
+  })
+  @IsOptional()
+  @Matches(/^[0-9]{1,78}$/, { message: 'askPriceWei must be a whole number of wei' })
+  askPriceWei?: string;
 }

@@ -1,0 +1,68 @@
+import { Body, Controller, Get, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import {
+  ApiKeyGuard,
+  CurrentNode,
+  CurrentRequester,
+  NodeSessionGuard,
+  Requester,
+} from '../auth/guards';
+import type { NodeClaims } from '../auth/session-token';
+import { FundingDto } from './dto/funding.dto';
+import { PayoutsService } from './payouts.service';
+
+@ApiTags('payouts')
+@Controller('api/v1')
+export class PayoutsController {
+  constructor(private readonly payouts: PayoutsService) {}
+
+  /** The escrow's chain and address, the minimum stake and the default price. */
+  @Get('chain')
+  chain() {
+    return this.payouts.chainInfo();
+  }
+
+  /** What the job costs (work units, price, verification allowance) and the deposit it needs. */
+  @Get('jobs/:id/quote')
+  @ApiBearerAuth()
+  @UseGuards(ApiKeyGuard)
+  quote(@CurrentRequester() requester: Requester, @Param('id', ParseUUIDPipe) id: string) {
+    return this.payouts.quote(requester, id);
+  }
+
+  /** Broadcasts a signed fund(jobKey) transaction (the other way: send it yourself). */
+  @Post('jobs/:id/funding')
+  @ApiBearerAuth()
+  @UseGuards(ApiKeyGuard)
+  fund(
+    @CurrentRequester() requester: Requester,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: FundingDto,
+  ) {
+    return this.payouts.fund(requester, id, body.signedTx);
+  }
+
+  /** The job's ledger: accrued, settled, slashed and refunded amounts with transaction hashes. */
+  @Get('jobs/:id/payouts')
+  @ApiBearerAuth()
+  @UseGuards(ApiKeyGuard)
+  jobLedger(@CurrentRequester() requester: Requester, @Param('id', ParseUUIDPipe) id: string) {
+    return this.payouts.jobLedger(requester, id);
+  }
+
+  /** Escrow transactions of the requester's jobs, newest first. */
+  @Get('payouts')
+  @ApiBearerAuth()
+  @UseGuards(ApiKeyGuard)
+  list(@CurrentRequester() requester: Requester) {
+    return this.payouts.payouts(requester);
+  }
+
+  /** A node operator's earnings: accrued, settled, pending and slashed. */
+  @Get('nodes/me/earnings')
+  @ApiBearerAuth()
+  @UseGuards(NodeSessionGuard)
+  earnings(@CurrentNode() node: NodeClaims) {
+    return this.payouts.earnings(node.address);
+  }
+}

@@ -1,0 +1,371 @@
+import { Injectable } from '@nestjs/common';
+import type { AcceptedRender } from '../pricing/pricing';
+import { Prisma, PrismaService } from '../prisma/prisma.service';
+import type { PlannedTx } from './settlement-plan';
+
+// All of the payouts module's database access. Amounts cross this boundary as bigint and are
+// stored as NUMERIC(78,0); every state change is guarded by the state it leaves, so replicas and
+// retries can run any step twice.
+
+export type ChainTxRow = Awaited<ReturnType<PayoutsRepository['txsOf']>>[number];
+
+export interface SettlementFacts {
+  id: string;
+  status: string;
+  payment: string;
+  priceWei: bigint;
+  fundedWei: bigint;
+  requesterAddress: string | null;
+  renders: AcceptedRender[];
+  /** convicted operators: address and node id */
+  convicted: { address: string; nodeId: string }[];
+  /** node address -> node id, for the ledger */
+  nodeIds: Map<string, string>;
+}
+
+export interface LedgerWrite {
+  kind: 'SETTLED' | 'SLASHED' | 'REFUNDED';
+  address: string;
+  nodeId?: string | null;
+  amountWei: bigint;
+  chainTxId: string;
+}
+
+const big = (d: Prisma.Decimal | null | undefined): bigint => BigInt(d ? d.toFixed(0) : 0);
+
+@Injectable()
+export class PayoutsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Planned jobs whose deposit has not been seen yet. */
+  awaitingFunds() {
+    return this.prisma.job
+      .findMany({
+        where: { payment: 'AWAITING_FUNDS', status: 'RENDERING' },
+        select: { id: true, depositWei: true, fundedWei: true },
+        orderBy: { createdAt: 'asc' },
+        take: 500,
+      })
+      .then((jobs) =>
+        jobs.map((j) => ({ id: j.id, depositWei: big(j.depositWei), fundedWei: big(j.fundedWei) })),
+      );
+  }
+
+  /** Opens the job for leasing: the escrow holds its deposit. */
+  async markFunded(id: string, fundedWei: bigint, requester: string): Promise<boolean> {
+    const { count } = await this.prisma.job.updateMany({
+      where: { id, payment: 'AWAITING_FUNDS' },
+      data: {
+        payment: 'FUNDED',
+        fundedWei: fundedWei.toString(),
+        requesterAddress: requester,
+        paymentNote: null,
+      },
+    });
+    return count === 1;
+  }
+
+  noteFunding(id: string, fundedWei: bigint, note: string) {
+    return this.prisma.job.updateMany({
+      where: { id, payment: 'AWAITING_FUNDS' },
+      data: { fundedWei: fundedWei.toString(), paymentNote: note },
+    });
+  }
+
+  /** Jobs whose rendering is over and whose escrow still has to be settled. */
+  async jobsToSettle(): Promise<string[]> {
+    const jobs = await this.prisma.job.findMany({
+      where: {
+        OR: [
+          { status: { in: ['COMPLETED', 'CANCELLED'] }, payment: { in: ['FUNDED', 'SETTLING'] } },
+          // a cancelled job may have been partly funded: the deposit goes back
+          { status: 'CANCELLED', payment: 'AWAITING_FUNDS' },
+        ],
+      },
+      select: { id: true },
+      take: 100,
+    });
+    return jobs.map((j) => j.id);
+  }
+
+  async settlementFacts(jobId: string): Promise<SettlementFacts | null> {
+    const job = await this.prisma.job.findUnique({
+      where: { id: jobId },
+      select: {
+        id: true,
+        status: true,
+        payment: true,
+        priceWei: true,
+        fundedWei: true,
+        requesterAddress: true,
+        settings: true,
+        sceneInfo: true,
+      },
+    });
+    if (!job) return null;
+    const samples =
+      (job.settings as { samples?: number | null }).samples ??
+      (job.sceneInfo as { samples?: number | null } | null)?.samples ??
+      1;
+    // Verified renders (work and checks alike) of nodes that were not convicted on the job.
+    const rows = await this.prisma.$queryRaw<
+      { payee: string; nodeId: string; width: number; height: number }[]
+    >`
+      SELECT n.address AS payee, n.id::text AS "nodeId", s.width, s.height
+      FROM shards s
+      JOIN results r ON r.id = s.result_id
+      JOIN nodes n ON n.id = r.node_id
+      WHERE s.job_id = ${jobId}::uuid AND s.verified_at IS NOT NULL
+        AND NOT EXISTS (
+          SELECT 1 FROM job_blocklist b WHERE b.job_id = s.job_id AND b.node_id = r.node_id)
+      ORDER BY s.frame_number, s.tile_y, s.tile_x, s.id`;
+    const convicted = await this.prisma.$queryRaw<{ address: string; nodeId: string }[]>`
+      SELECT n.address, n.id::text AS "nodeId"
+      FROM job_blocklist b JOIN nodes n ON n.id = b.node_id
+      WHERE b.job_id = ${jobId}::uuid
+      ORDER BY n.address`;
+    const nodeIds = new Map<string, string>();
+    for (const r of [...rows, ...convicted]) {
+      nodeIds.set('payee' in r ? r.payee : r.address, r.nodeId);
+    }
+    return {
+      id: job.id,
+      status: job.status,
+      payment: job.payment,
+      priceWei: big(job.priceWei),
+      fundedWei: big(job.fundedWei),
+      requesterAddress: job.requesterAddress,
+      renders: rows.map((r) => ({ payee: r.payee, width: r.width, height: r.height, samples })),
+      convicted,
+      nodeIds,
+    };
+  }
+
+  /**
+   * Freezes what the job owes: the accrued ledger and the transactions that pay it, written
+   * together and only once (the job leaves FUNDED/AWAITING_FUNDS in the same transaction).
+   */
+  async startSettlement(
+    jobId: string,
+    txs: PlannedTx[],
+    accrued: { address: string; nodeId: string | null; amountWei: bigint }[],
+    fundedWei: bigint,
+    requester: string | null,
+  ): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.job.updateMany({
+        where: { id: jobId, payment: { in: ['FUNDED', 'AWAITING_FUNDS'] } },
+        data: {
+          payment: 'SETTLING',
+          fundedWei: fundedWei.toString(),
+          requesterAddress: requester,
+          paymentNote: null,
+        },
+      });
+      if (count === 0) return false;
+      await tx.chainTx.createMany({
+        data: txs.map((t) => ({
+          jobId,
+          seq: t.seq,
+          kind: t.kind,
+          args: t.args as unknown as Prisma.InputJsonValue,
+        })),
+      });
+      await tx.ledgerEntry.createMany({
+        data: accrued.map((a) => ({
+          jobId,
+          kind: 'ACCRUED' as const,
+          address: a.address,
+          nodeId: a.nodeId,
+          amountWei: a.amountWei.toString(),
+        })),
+        skipDuplicates: true,
+      });
+      return true;
+    });
+  }
+
+  /** A job that has nothing on the escrow to settle (never funded, then cancelled). */
+  closeUnfunded(jobId: string) {
+    return this.prisma.job.updateMany({
+      where: { id: jobId, payment: 'AWAITING_FUNDS', status: 'CANCELLED' },
+      data: { payment: 'NONE', paymentNote: 'cancelled before any deposit' },
+    });
+  }
+
+  txsOf(jobId: string) {
+    return this.prisma.chainTx.findMany({ where: { jobId }, orderBy: { seq: 'asc' } });
+  }
+
+  /** Seeds an account's nonce counter from the chain the first time it signs. */
+  async ensureAccount(address: string, chainNonce: number): Promise<void> {
+    await this.prisma.chainAccount.createMany({
+      data: [{ address, nextNonce: chainNonce }],
+      skipDuplicates: true,
+    });
+  }
+
+  /**
+   * Gives a pending transaction the account's next nonce and stores it signed, atomically: a nonce
+   * is never handed out without the transaction that uses it being on record, and a transaction
+   * is signed once. `sign` runs inside the database transaction (local signing only).
+   */
+  async signPending(
+    txId: string,
+    from: string,
+    sign: (nonce: number) => Promise<{ raw: string; hash: string }>,
+  ): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const pending = await tx.$queryRaw<{ id: string }[]>`
+        SELECT id::text FROM chain_txs WHERE id = ${txId}::uuid AND status = 'PENDING' FOR UPDATE`;
+      if (pending.length === 0) return false;
+      const [account] = await tx.$queryRaw<{ nextNonce: number }[]>`
+        SELECT next_nonce AS "nextNonce" FROM chain_accounts WHERE address = ${from} FOR UPDATE`;
+      if (!account) throw new Error(`no nonce counter for ${from}`);
+      const { raw, hash } = await sign(account.nextNonce);
+      await tx.chainTx.update({
+        where: { id: txId },
+        data: {
+          status: 'SENT',
+          fromAddress: from,
+          nonce: account.nextNonce,
+          rawTx: raw,
+          txHash: hash,
+          sentAt: new Date(),
+        },
+      });
+      await tx.chainAccount.update({
+        where: { address: from },
+        data: { nextNonce: account.nextNonce + 1 },
+      });
+      return true;
+    });
+  }
+
+  markMined(txId: string, blockNumber: number, blockHash: string) {
+    return this.prisma.chainTx.updateMany({
+      where: { id: txId, status: 'SENT' },
+      data: { blockNumber, blockHash },
+    });
+  }
+
+  markConfirmed(txId: string, outcome: object, mined?: { blockNumber: number; blockHash: string }) {
+    return this.prisma.chainTx.updateMany({
+      where: { id: txId, status: { in: ['PENDING', 'SENT'] } },
+      data: {
+        status: 'CONFIRMED',
+        outcome: outcome as Prisma.InputJsonValue,
+        confirmedAt: new Date(),
+        ...mined,
+      },
+    });
+  }
+
+  async markFailed(txId: string, jobId: string, error: string): Promise<void> {
+    await this.prisma.$transaction([
+      this.prisma.chainTx.updateMany({
+        where: { id: txId, status: { in: ['PENDING', 'SENT'] } },
+        data: { status: 'FAILED', error },
+      }),
+      this.prisma.job.updateMany({
+        where: { id: jobId, payment: 'SETTLING' },
+        data: { payment: 'FAILED', paymentNote: `settlement stopped: ${error}` },
+      }),
+    ]);
+  }
+
+  /** Every transaction is confirmed: the ledger records what moved, the job is settled. */
+  async finishSettlement(jobId: string, entries: LedgerWrite[]): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      await tx.ledgerEntry.createMany({
+        data: entries.map((e) => ({
+          jobId,
+          kind: e.kind,
+          address: e.address,
+          nodeId: e.nodeId ?? null,
+          amountWei: e.amountWei.toString(),
+          chainTxId: e.chainTxId,
+        })),
+        skipDuplicates: true,
+      });
+      const { count } = await tx.job.updateMany({
+        where: { id: jobId, payment: 'SETTLING' },
+        data: { payment: 'SETTLED' },
+      });
+      return count === 1;
+    });
+  }
+
+  // ------------------------------------------------------------------ reads for the API
+
+  findJobForRequester(jobId: string, apiKeyId: string) {
+    return this.prisma.job.findFirst({
+      where: { id: jobId, apiKeyId },
+      select: {
+        id: true,
+        status: true,
+        payment: true,
+        priceWei: true,
+        budgetWei: true,
+        depositWei: true,
+        fundedWei: true,
+        requesterAddress: true,
+        paymentNote: true,
+        settings: true,
+        sceneInfo: true,
+        shards: {
+          where: { kind: 'WORK' },
+          select: {
+            x: true,
+            y: true,
+            width: true,
+            height: true,
+            marginLeft: true,
+            marginTop: true,
+            marginRight: true,
+            marginBottom: true,
+          },
+        },
+      },
+    });
+  }
+
+  ledgerOf(jobId: string) {
+    return this.prisma.ledgerEntry.findMany({
+      where: { jobId },
+      orderBy: [{ createdAt: 'asc' }, { kind: 'asc' }, { address: 'asc' }],
+      include: { chainTx: { select: { txHash: true, blockNumber: true } } },
+    });
+  }
+
+  /** Ledger and transactions of a requester's jobs, newest first. */
+  payoutsOf(apiKeyId: string, take: number) {
+    return this.prisma.chainTx.findMany({
+      where: { job: { apiKeyId } },
+      orderBy: [{ createdAt: 'desc' }, { seq: 'desc' }],
+      take,
+      include: { ledger: true },
+    });
+  }
+
+  async earningsOf(address: string) {
+    const rows = await this.prisma.ledgerEntry.groupBy({
+      by: ['kind'],
+      where: { address },
+      _sum: { amountWei: true },
+    });
+    const sum = (kind: string) => big(rows.find((r) => r.kind === kind)?._sum.amountWei);
+    const recent = await this.prisma.ledgerEntry.findMany({
+      where: { address, kind: { in: ['ACCRUED', 'SETTLED', 'SLASHED'] } },
+      orderBy: { createdAt: 'desc' },
+      take: 50,
+      include: { chainTx: { select: { txHash: true } } },
+    });
+    return {
+      accrued: sum('ACCRUED'),
+      settled: sum('SETTLED'),
+      slashed: sum('SLASHED'),
+      recent,
+    };
+  }
+}
