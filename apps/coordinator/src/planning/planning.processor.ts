@@ -51,7 +51,8 @@ export class PlanningProcessor extends WorkerHost {
         defaultPriceWei: this.config.DEFAULT_PRICE_WEI,
         budgetWei: settings.budgetWei,
         maxPriceWei: settings.maxPriceWei,
-        tiles: plan.tiles,
+        // every frame renders every tile
+        tiles: plan.frames.flatMap(() => plan.tiles),
         samples: settings.samples ?? info.samples ?? 1,
         verification: settings.verification,
       });

@@ -1,0 +1,401 @@
+// Payouts end to end on a real EVM node (hardhat), real Blender agents and the real coordinator:
+// funding gates dispatch, honest operators are paid exactly their accepted work, the cheater is
+// slashed and paid nothing, the requester gets the rest back, and the chain agrees with the
+// Postgres ledger to the wei. Then an RPC outage and a coordinator restart in the middle of a
+// settlement: every payment still happens exactly once.
+import { makeTestScene } from '@tessera/blender';
+import {
+  deployEscrow,
+  EscrowClient,
+  escrowEvents,
+  jobIdToBytes32,
+  LocalChain,
+  RpcProxy,
+  startLocalChain,
+  startRpcProxy,
+} from '@tessera/escrow';
+import { Wallet } from 'ethers';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Agent } from '../apps/render-node/src/agent/agent';
+import { CoordinatorClient } from '../apps/render-node/src/coordinator/coordinator-client';
+import { Coordinator, FarmProcess, startAgent, startCoordinator } from '../scripts/lib/local-farm';
+import { RequesterClient } from '../scripts/lib/requester-client';
+import { cheatCatalogue } from './support/cheats';
+import { createApiKey, quietFarm, testPrisma } from './support/farm';
+import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix } from './support/test-env';
+
+jest.setTimeout(600_000);
+
+beforeAll(() => quietFarm());
+
+const ETH = 10n ** 18n;
+const STAKE = ETH;
+const SLASH = ETH / 2n;
+const PRICE = 10n ** 15n; // wei per work unit
+const SAMPLES = 16;
+
+const prisma = testPrisma();
+const processes: FarmProcess[] = [];
+let chain: LocalChain;
+let proxy: RpcProxy;
+let escrow: EscrowClient;
+let coordinator: Coordinator;
+let coordinatorEnv: NodeJS.ProcessEnv;
+let client: RequesterClient;
+let apiKey: string;
+let miner: NodeJS.Timeout;
+let minerBusy = false;
+let honest: Wallet[];
+let cheater: Wallet;
+let requester: Wallet;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>) {
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<[number, T]> {
+  const res = await fetch(`${coordinator.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return [res.status, (text ? JSON.parse(text) : null) as T];
+}
+
+interface LedgerView {
+  payment: string;
+  entries: { kind: string; address: string; amountWei: string; txHash: string | null }[];
+}
+
+const paymentOf = async (jobId: string) =>
+  (await prisma.job.findUniqueOrThrow({ where: { id: jobId } })).payment;
+
+/** Accepted work per operator, straight from the shards: verified renders x samples x price. */
+async function acceptedWorkWei(jobId: string): Promise<Map<string, bigint>> {
+  const rows = await prisma.$queryRaw<{ address: string; pixels: bigint }[]>`
+    SELECT n.address, SUM(s.width * s.height)::bigint AS pixels
+    FROM shards s JOIN results r ON r.id = s.result_id JOIN nodes n ON n.id = r.node_id
+    WHERE s.job_id = ${jobId}::uuid AND s.verified_at IS NOT NULL
+    GROUP BY n.address`;
+  return new Map(
+    rows.map((r) => [r.address, (BigInt(r.pixels) * BigInt(SAMPLES) * PRICE) / 100_000_000n]),
+  );
+}
+
+beforeAll(async () => {
+  chain = await startLocalChain({ accounts: 8 });
+  proxy = await startRpcProxy(chain.url);
+  const [admin, coordinatorKey, treasury, a, b, c, req] = chain.accounts;
+  honest = [a, b];
+  cheater = c;
+  requester = req;
+  ({ client: escrow } = await deployEscrow(admin, {
+    admin: admin.address,
+    coordinator: coordinatorKey.address,
+    treasury: treasury.address,
+    unstakeDelaySeconds: 3600,
+    jobTimeoutSeconds: 86_400,
+  }));
+  for (const operator of [a, b, c]) {
+    await (await escrow.connect(operator).stake(STAKE)).wait();
+  }
+  // hardhat mines only when a transaction comes: these blocks let confirmations deepen
+  miner = setInterval(() => {
+    if (minerBusy || proxy.isCut) return;
+    minerBusy = true;
+    chain.provider
+      .send('evm_mine', [])
+      .catch(() => undefined)
+      .finally(() => (minerBusy = false));
+  }, 300);
+
+  coordinatorEnv = {
+    QUEUE_PREFIX: uniqueQueuePrefix('payouts'),
+    STORAGE_DIR: tmpDir(),
+    NODE_ENV: 'test',
+    CHAIN_RPC_URL: proxy.url,
+    ESCROW_ADDRESS: escrow.address,
+    COORDINATOR_KEY: coordinatorKey.privateKey,
+    CHAIN_CONFIRMATIONS: '2',
+    CHAIN_POLL_MS: '200',
+    DEFAULT_PRICE_WEI: String(PRICE),
+    SLASH_WEI: String(SLASH),
+    MIN_STAKE_WEI: String(ETH / 10n),
+    // one payee per settlement transaction: several transactions per job to interrupt
+    SETTLE_BATCH_SIZE: '1',
+  };
+  coordinator = await startCoordinator(coordinatorEnv, { name: 'coordinator-1' });
+  apiKey = await createApiKey('payouts');
+  client = new RequesterClient(coordinator.url, apiKey);
+});
+
+afterAll(async () => {
+  clearInterval(miner);
+  for (const p of processes.reverse()) await p.stop();
+  await coordinator?.stop();
+  await proxy?.close();
+  await chain?.stop();
+  await prisma.$disconnect();
+  cleanupTmpDirs();
+});
+
+async function startHonestAgents(): Promise<void> {
+  for (const [i, wallet] of honest.entries()) {
+    const work = tmpDir();
+    const keyFile = join(work, 'node.key');
+    await writeFile(keyFile, wallet.privateKey + '\n', { mode: 0o600 });
+    processes.push(
+      startAgent(
+        coordinator.url,
+        {
+          TESSERA_NODE_KEY: keyFile,
+          TESSERA_WORK_DIR: join(work, 'work'),
+          TESSERA_THREADS: String(i + 1),
+          TESSERA_POLL_WAIT_MS: '2000',
+        },
+        { name: `honest-${i + 1}` },
+      ),
+    );
+  }
+}
+
+describe('a job with two honest nodes and one cheater', () => {
+  let jobId: string;
+  let jobKey: string;
+  let deposit: bigint;
+  let cheatingAgent: Agent;
+  let cheating: Promise<unknown>;
+
+  afterAll(async () => {
+    await cheatingAgent?.stop();
+    await cheating;
+  });
+
+  it('refuses an unstaked node', async () => {
+    const unstaked = Wallet.createRandom();
+    const agent = new CoordinatorClient(coordinator.url, unstaked);
+    await expect(agent.login('unstaked')).rejects.toThrow(/stake at least/);
+  });
+
+  it('waits for the deposit and says why; a too small deposit does not dispatch it', async () => {
+    // the cheater logs in first so that it gets its share of the tiles
+    cheatingAgent = new Agent(new CoordinatorClient(coordinator.url, cheater), {
+      workDir: tmpDir(),
+      blenderPath: process.env.BLENDER_PATH ?? 'blender',
+      threads: 1,
+      renderTimeoutMs: 120_000,
+      pollWaitMs: 2000,
+      log: () => undefined,
+      tweaks: cheatCatalogue({ overlap: 4, samples: SAMPLES, earlierRenders: new Map() })[
+        'black tile'
+      ],
+    });
+    cheating = cheatingAgent.start().catch(() => undefined);
+    await startHonestAgents();
+    await until('three staked nodes', async () => (await prisma.node.count()) >= 3 || null);
+
+    const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
+      width: 128,
+      height: 72,
+      samples: SAMPLES,
+      frames: 2,
+    });
+    const job = await client.submit(scene, {
+      tilesX: 3,
+      tilesY: 3,
+      overlap: 4,
+      verification: 'paranoid',
+    });
+    jobId = job.id;
+    jobKey = jobIdToBytes32(jobId);
+    const [status, quote] = await api<{
+      depositWei: string;
+      workWei: string;
+      escrow: { jobKey: string };
+    }>('GET', `/api/v1/jobs/${jobId}/quote`);
+    expect(status).toBe(200);
+    expect(quote.escrow.jobKey).toBe(jobKey);
+    deposit = BigInt(quote.depositWei);
+    expect(deposit).toBeGreaterThan(BigInt(quote.workWei));
+
+    // nothing on the escrow: not dispatched, and the job says what it waits for
+    await sleep(1500);
+    const waiting = await client.job(jobId);
+    expect(
+      (waiting as unknown as { payment: { state: string; note: string } }).payment,
+    ).toMatchObject({
+      state: 'AWAITING_FUNDS',
+      note: expect.stringContaining(`waiting for a deposit of ${deposit} wei`),
+    });
+    expect(await prisma.lease.count({ where: { shard: { jobId } } })).toBe(0);
+
+    // one wei short, sent straight to the escrow by the requester's own wallet
+    await (await escrow.connect(requester).fund(jobKey, deposit - 1n)).wait();
+    await until('the short deposit noticed', async () => {
+      const j = await prisma.job.findUniqueOrThrow({ where: { id: jobId } });
+      return j.paymentNote?.includes(`holds ${deposit - 1n} wei`);
+    });
+    await sleep(1000);
+    expect(await paymentOf(jobId)).toBe('AWAITING_FUNDS');
+    expect(await prisma.lease.count({ where: { shard: { jobId } } })).toBe(0);
+  });
+
+  it('checks a signed deposit before broadcasting it, then dispatches once funded', async () => {
+    const signed = async (key: string, value: bigint) => {
+      const request = await escrow.contract.getFunction('fund').populateTransaction(key, { value });
+      return requester.signTransaction(await requester.populateTransaction(request));
+    };
+    const otherJob = jobIdToBytes32('00000000-0000-4000-8000-000000000001');
+    const [wrongJob, refused] = await api<{ message: string }>(
+      'POST',
+      `/api/v1/jobs/${jobId}/funding`,
+      { signedTx: await signed(otherJob, 1n) },
+    );
+    expect(wrongJob).toBe(400);
+    expect(refused.message).toContain(`fund(${jobKey})`);
+    const [garbage] = await api('POST', `/api/v1/jobs/${jobId}/funding`, { signedTx: '0x1234' });
+    expect(garbage).toBe(400);
+
+    const [ok, sent] = await api<{ txHash: string }>('POST', `/api/v1/jobs/${jobId}/funding`, {
+      signedTx: await signed(jobKey, 1n),
+    });
+    expect(ok).toBe(201);
+    expect(sent.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    await until('the job funded', async () => (await paymentOf(jobId)) !== 'AWAITING_FUNDS');
+    const done = await client.waitForJob(jobId, { timeoutMs: 300_000, intervalMs: 500 });
+    expect(done.status).toBe('COMPLETED');
+  });
+
+  it('pays honest operators exactly their accepted work, slashes the cheater, refunds the rest', async () => {
+    await until('the settlement', async () => (await paymentOf(jobId)) === 'SETTLED');
+    const cheaterNode = await prisma.node.findUniqueOrThrow({
+      where: { address: cheater.address },
+    });
+    const fraud = await prisma.verdict.findMany({ where: { jobId, kind: 'FRAUD' } });
+    expect(fraud.map((v) => v.nodeA)).toEqual([cheaterNode.id]);
+
+    const work = await acceptedWorkWei(jobId);
+    expect(work.has(cheater.address)).toBe(false); // all its work on the job was redone
+    const [, ledger] = await api<LedgerView>('GET', `/api/v1/jobs/${jobId}/payouts`);
+    const entry = (kind: string, address: string) =>
+      ledger.entries.filter((e) => e.kind === kind && e.address === address);
+    let paid = 0n;
+    for (const operator of honest) {
+      const expected = work.get(operator.address) ?? 0n;
+      expect(expected).toBeGreaterThan(0n);
+      expect(entry('ACCRUED', operator.address).map((e) => e.amountWei)).toEqual([
+        String(expected),
+      ]);
+      expect(entry('SETTLED', operator.address).map((e) => e.amountWei)).toEqual([
+        String(expected),
+      ]);
+      expect(await escrow.balanceOf(operator.address)).toBe(expected);
+      paid += expected;
+    }
+    expect(entry('ACCRUED', cheater.address)).toEqual([]);
+    expect(entry('SETTLED', cheater.address)).toEqual([]);
+    expect(entry('SLASHED', cheater.address).map((e) => e.amountWei)).toEqual([String(SLASH)]);
+    expect(await escrow.balanceOf(cheater.address)).toBe(0n);
+    expect(await escrow.stakeOf(cheater.address)).toBe(STAKE - SLASH);
+
+    // the requester gets back what was not spent, plus the slashed stake as compensation
+    const refund = deposit - paid;
+    expect(entry('REFUNDED', requester.address).map((e) => e.amountWei)).toEqual([String(refund)]);
+    expect(await escrow.balanceOf(requester.address)).toBe(refund + SLASH);
+    expect(await escrow.getJob(jobKey)).toMatchObject({
+      budget: deposit,
+      spent: paid,
+      closed: true,
+    });
+
+    // an operator's wallet grows by exactly its accepted work when it withdraws
+    const [a] = honest;
+    const before = await chain.provider.getBalance(a.address);
+    const receipt = await (await escrow.connect(a).withdraw()).wait();
+    const after = await chain.provider.getBalance(a.address);
+    expect(after - before + receipt!.fee).toBe(work.get(a.address));
+  });
+});
+
+describe('an RPC outage and a coordinator restart in the middle of a settlement', () => {
+  it('pays every payee exactly once', async () => {
+    // the cheater is gone: two honest nodes, so this job runs without verification
+    const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
+      width: 96,
+      height: 54,
+      samples: SAMPLES,
+      frames: 2,
+      seed: 7,
+    });
+    const job = await client.submit(scene, {
+      tilesX: 2,
+      tilesY: 2,
+      overlap: 4,
+      verification: 'off',
+    });
+    const jobKey = jobIdToBytes32(job.id);
+    const [, quote] = await api<{ depositWei: string }>('GET', `/api/v1/jobs/${job.id}/quote`);
+    await (await escrow.connect(requester).fund(jobKey, BigInt(quote.depositWei))).wait();
+    const done = await client.waitForJob(job.id, { timeoutMs: 300_000, intervalMs: 300 });
+    expect(done.status).toBe('COMPLETED');
+
+    // cut the RPC as soon as the first settlement transaction is signed
+    await until('a signed settlement transaction', async () =>
+      prisma.chainTx.findFirst({ where: { jobId: job.id, status: { not: 'PENDING' } } }),
+    );
+    proxy.cut();
+    expect(await paymentOf(job.id)).toBe('SETTLING');
+    await sleep(2000); // settlement passes fail against the dead RPC
+    await coordinator.stop('SIGKILL');
+    proxy.restore();
+    coordinator = await startCoordinator(coordinatorEnv, { name: 'coordinator-2' });
+    await until('the settlement', async () => (await paymentOf(job.id)) === 'SETTLED');
+
+    const txs = await prisma.chainTx.findMany({
+      where: { jobId: job.id },
+      orderBy: { seq: 'asc' },
+    });
+    expect(txs.every((t) => t.status === 'CONFIRMED')).toBe(true);
+    expect(new Set(txs.map((t) => t.nonce)).size).toBe(txs.length);
+
+    // the chain's own record: each batch settled once, each payee credited once, one close
+    const logs = await chain.provider.getLogs({
+      address: escrow.address,
+      topics: [null, jobKey],
+      fromBlock: 0,
+    });
+    const events = escrowEvents(logs);
+    const batchIds = events
+      .filter((e) => e.name === 'BatchSettled')
+      .map((e) => String(e.args.batchId));
+    expect(batchIds.length).toBe(txs.filter((t) => t.kind === 'SETTLE').length);
+    expect(new Set(batchIds).size).toBe(batchIds.length);
+    expect(events.filter((e) => e.name === 'JobClosed')).toHaveLength(1);
+
+    const credited = new Map<string, bigint>();
+    for (const e of events.filter((e) => e.name === 'Credited')) {
+      const payee = String(e.args.payee);
+      credited.set(payee, (credited.get(payee) ?? 0n) + BigInt(e.args.amount as bigint));
+    }
+    const work = await acceptedWorkWei(job.id);
+    const [, ledger] = await api<LedgerView>('GET', `/api/v1/jobs/${job.id}/payouts`);
+    for (const operator of honest) {
+      const expected = work.get(operator.address) ?? 0n;
+      expect(credited.get(operator.address) ?? 0n).toBe(expected);
+      const settled = ledger.entries.filter(
+        (e) => e.kind === 'SETTLED' && e.address === operator.address,
+      );
+      expect(settled.map((e) => e.amountWei)).toEqual(expected > 0n ? [String(expected)] : []);
+    }
+  });
+});
