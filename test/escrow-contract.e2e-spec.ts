@@ -278,6 +278,20 @@ describe('funding', () => {
     expect(await ethBalance(escrow.address)).toBe(3n * ETH);
   });
 
+  it('refuses a budget beyond uint128 wei', async () => {
+    const whale = requester2;
+    await chain.provider.send('hardhat_setBalance', [
+      whale.address,
+      `0x${(2n ** 130n).toString(16)}`,
+    ]);
+    const jobId = newJob();
+    await mined(actor(whale).fund(jobId, 2n ** 128n - 1n));
+    await expectRevert(actor(whale).fund(jobId, 1n), 'AmountTooLarge', { amount: 2n ** 128n });
+    expect((await escrow.getJob(jobId)).budget).toBe(2n ** 128n - 1n);
+    await mined(actor(coordinator).closeJob(jobId));
+    await mined(actor(whale).withdraw());
+  });
+
   it('refuses funding a closed job', async () => {
     const jobId = await fundedJob();
     await mined(actor(coordinator).closeJob(jobId));
@@ -363,6 +377,26 @@ describe('settlement', () => {
         available: 0n,
       },
     );
+  });
+
+  it('keeps batch ids independent, including neighbours in one bitmap word and the extremes', async () => {
+    const jobId = await fundedJob(ETH);
+    const ids = [0n, 1n, 255n, 256n, 257n, 2n ** 256n - 1n];
+    for (const batchId of ids) {
+      await mined(actor(coordinator).settle(jobId, batchId, [op1.address], [1n]));
+      expect(await escrow.isSettled(jobId, batchId)).toBe(true);
+    }
+    for (const batchId of [2n, 254n, 258n, 511n, 512n, 2n ** 256n - 2n, 2n ** 255n]) {
+      expect(await escrow.isSettled(jobId, batchId)).toBe(false);
+    }
+    for (const batchId of ids) {
+      await expectRevert(
+        actor(coordinator).settle(jobId, batchId, [op1.address], [1n]),
+        'BatchAlreadySettled',
+        { jobId, batchId },
+      );
+    }
+    expect(await escrow.balanceOf(op1.address)).toBe(BigInt(ids.length));
   });
 
   it('refuses an overflowing batch total instead of wrapping around', async () => {
