@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 /// @title Tessera render-farm escrow (native ETH)
 /// @notice Requesters fund jobs, node operators stake, the coordinator settles accepted work in
@@ -17,15 +17,20 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 /// withdraw, requestUnstake, completeUnstake, reclaim and closeJob (which only refunds the
 /// requester) keep working, so a paused escrow can always be emptied by the people whose money it
 /// holds.
-contract TesseraEscrow is AccessControl, Pausable, ReentrancyGuard {
+///
+/// Gas: the reentrancy guard lives in transient storage (EIP-1153, cancun), a job packs into two
+/// slots, and settled batch ids are bits of a per-job bitmap, so consecutive batches of one job
+/// share storage words. See bench/PAYOUTS.md.
+contract TesseraEscrow is AccessControl, Pausable, ReentrancyGuardTransient {
     bytes32 public constant COORDINATOR_ROLE = keccak256("COORDINATOR_ROLE");
 
     struct Job {
         address requester;
-        uint256 budget;
-        uint256 spent;
         uint64 fundedAt;
         bool closed;
+        // uint128 wei is ~3.4e20 ETH, far beyond the supply; two amounts share one slot.
+        uint128 budget;
+        uint128 spent;
     }
 
     struct PendingUnstake {
@@ -33,9 +38,9 @@ contract TesseraEscrow is AccessControl, Pausable, ReentrancyGuard {
         uint64 readyAt;
     }
 
-    /// @notice jobId => job (requester, budget, spent, fundedAt, closed).
-    mapping(bytes32 => Job) public jobs;
-    mapping(bytes32 => mapping(uint256 => bool)) private _settled;
+    mapping(bytes32 => Job) private _jobs;
+    /// jobId => word index (batchId / 256) => one bit per settled batchId.
+    mapping(bytes32 => mapping(uint256 => uint256)) private _settledBatches;
     mapping(bytes32 => bool) private _slashApplied;
     mapping(address => uint256) private _stakes;
     mapping(address => PendingUnstake) private _pending;
@@ -58,6 +63,7 @@ contract TesseraEscrow is AccessControl, Pausable, ReentrancyGuard {
 
     error ZeroAddress();
     error ZeroAmount();
+    error AmountTooLarge(uint256 amount);
     error UnknownJob(bytes32 jobId);
     error JobIsClosed(bytes32 jobId);
     error NotRequester(bytes32 jobId, address caller);
@@ -115,7 +121,7 @@ contract TesseraEscrow is AccessControl, Pausable, ReentrancyGuard {
     /// only that address may add more later.
     function fund(bytes32 jobId) external payable whenNotPaused {
         if (msg.value == 0) revert ZeroAmount();
-        Job storage job = jobs[jobId];
+        Job storage job = _jobs[jobId];
         if (job.closed) revert JobIsClosed(jobId);
         if (job.requester == address(0)) {
             job.requester = msg.sender;
@@ -123,14 +129,16 @@ contract TesseraEscrow is AccessControl, Pausable, ReentrancyGuard {
         } else if (job.requester != msg.sender) {
             revert NotRequester(jobId, msg.sender);
         }
-        job.budget += msg.value;
-        emit JobFunded(jobId, msg.sender, msg.value, job.budget);
+        uint256 budget = uint256(job.budget) + msg.value;
+        if (budget > type(uint128).max) revert AmountTooLarge(budget);
+        job.budget = uint128(budget);
+        emit JobFunded(jobId, msg.sender, msg.value, budget);
     }
 
     /// @notice The requester's safety valve: once fundedAt + jobTimeout has passed and the
     /// coordinator has not closed the job, the requester closes it (same effect as closeJob).
     function reclaim(bytes32 jobId) external nonReentrant {
-        Job storage job = jobs[jobId];
+        Job storage job = _jobs[jobId];
         if (job.requester == address(0)) revert UnknownJob(jobId);
         if (job.requester != msg.sender) revert NotRequester(jobId, msg.sender);
         uint64 reclaimableAt = job.fundedAt + jobTimeout;
@@ -185,10 +193,10 @@ contract TesseraEscrow is AccessControl, Pausable, ReentrancyGuard {
         uint256 count = payees.length;
         if (count != amounts.length) revert LengthMismatch(count, amounts.length);
         if (count == 0) revert EmptyBatch();
-        Job storage job = jobs[jobId];
+        Job storage job = _jobs[jobId];
         if (job.requester == address(0)) revert UnknownJob(jobId);
         if (job.closed) revert JobIsClosed(jobId);
-        if (_settled[jobId][batchId]) revert BatchAlreadySettled(jobId, batchId);
+        _markSettled(jobId, batchId);
 
         uint256 total;
         for (uint256 i; i < count; ++i) {
@@ -196,9 +204,8 @@ contract TesseraEscrow is AccessControl, Pausable, ReentrancyGuard {
         }
         uint256 available = job.budget - job.spent;
         if (total > available) revert BudgetExceeded(jobId, total, available);
+        job.spent += uint128(total); // total <= available < 2^128
 
-        _settled[jobId][batchId] = true;
-        job.spent += total;
         for (uint256 i; i < count; ++i) {
             address payee = payees[i];
             if (payee == address(0)) revert ZeroAddress();
@@ -230,7 +237,7 @@ contract TesseraEscrow is AccessControl, Pausable, ReentrancyGuard {
         if (fromStake != 0) _stakes[operator] = staked - fromStake;
         if (fromPending != 0) _pending[operator].amount = pendingAmount - fromPending;
         if (taken != 0) {
-            address requester = jobs[jobId].requester;
+            address requester = _jobs[jobId].requester;
             _balances[requester == address(0) ? treasury : requester] += taken;
         }
         emit Slashed(jobId, operator, amount, taken, slashId);
@@ -238,7 +245,7 @@ contract TesseraEscrow is AccessControl, Pausable, ReentrancyGuard {
 
     /// @notice Ends a job (finished or cancelled): the unspent budget goes back to the requester.
     function closeJob(bytes32 jobId) external onlyRole(COORDINATOR_ROLE) nonReentrant {
-        Job storage job = jobs[jobId];
+        Job storage job = _jobs[jobId];
         if (job.requester == address(0)) revert UnknownJob(jobId);
         _close(jobId, job);
     }
@@ -257,8 +264,18 @@ contract TesseraEscrow is AccessControl, Pausable, ReentrancyGuard {
 
     // ------------------------------------------------------------------ views
 
+    /// @notice The job's state (the unspent budget is budget - spent until it is closed).
+    function jobs(bytes32 jobId)
+        external
+        view
+        returns (address requester, uint256 budget, uint256 spent, uint64 fundedAt, bool closed)
+    {
+        Job storage job = _jobs[jobId];
+        return (job.requester, job.budget, job.spent, job.fundedAt, job.closed);
+    }
+
     function isSettled(bytes32 jobId, uint256 batchId) external view returns (bool) {
-        return _settled[jobId][batchId];
+        return _settledBatches[jobId][batchId >> 8] & (1 << (batchId & 0xff)) != 0;
     }
 
     function isSlashApplied(bytes32 slashId) external view returns (bool) {
@@ -283,6 +300,14 @@ contract TesseraEscrow is AccessControl, Pausable, ReentrancyGuard {
     }
 
     // ------------------------------------------------------------------ internals
+
+    function _markSettled(bytes32 jobId, uint256 batchId) private {
+        mapping(uint256 => uint256) storage words = _settledBatches[jobId];
+        uint256 bit = 1 << (batchId & 0xff);
+        uint256 flags = words[batchId >> 8];
+        if (flags & bit != 0) revert BatchAlreadySettled(jobId, batchId);
+        words[batchId >> 8] = flags | bit;
+    }
 
     function _close(bytes32 jobId, Job storage job) private {
         if (job.closed) revert JobIsClosed(jobId);

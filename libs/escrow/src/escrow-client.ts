@@ -98,7 +98,7 @@ export class EscrowClient {
   /** Coordinator only. One entry per payee; `batchId` settles at most once per job. */
   settle(
     jobId: Bytes32,
-    batchId: bigint,
+    batchId: bigint | number,
     payees: readonly string[],
     amounts: readonly bigint[],
     overrides: Overrides = {},
@@ -168,7 +168,7 @@ export class EscrowClient {
     return { requester, budget, spent, fundedAt, closed };
   }
 
-  async isSettled(jobId: Bytes32, batchId: bigint): Promise<boolean> {
+  async isSettled(jobId: Bytes32, batchId: bigint | number): Promise<boolean> {
     return (await this.call('isSettled', [jobId, batchId])) as boolean;
   }
 

@@ -38,6 +38,8 @@ export interface LocalChain {
   resume(): void;
   /** The node's recent output, for error messages. */
   output(): string;
+  /** The node's process id (it leads its own process group), undefined once stopped. */
+  readonly pid: number | undefined;
 }
 
 const devKeys: string[] = [];
@@ -217,5 +219,8 @@ export async function startLocalChain(options: LocalChainOptions = {}): Promise<
       if (child?.pid) process.kill(-child.pid, 'SIGCONT');
     },
     output,
+    get pid() {
+      return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    },
   };
 }
