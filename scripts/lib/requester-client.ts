@@ -23,7 +23,35 @@ export interface JobView {
     }[];
   }[];
   timings: { wallMs: number | null; renderMs: number };
+  payment: {
+    state: string;
+    priceWei: string | null;
+    depositWei: string | null;
+    fundedWei: string | null;
+    note: string | null;
+  };
   [key: string]: unknown;
+}
+
+export interface QuoteView {
+  workUnits: number;
+  priceWei: string;
+  workWei: string;
+  verificationWei: string;
+  depositWei: string;
+  payment: string;
+  escrow: { chainId: string; address: string; jobKey: string } | null;
+}
+
+export interface LedgerView {
+  payment: string;
+  fundedWei: string | null;
+  entries: {
+    kind: 'ACCRUED' | 'SETTLED' | 'SLASHED' | 'REFUNDED';
+    address: string;
+    amountWei: string;
+    txHash: string | null;
+  }[];
 }
 
 export interface VerdictView {
@@ -72,12 +100,24 @@ export class RequesterClient {
     return (await res.json()) as JobView;
   }
 
-  async verdicts(id: string): Promise<VerdictView[]> {
-    const res = await fetch(`${this.baseUrl}/api/v1/jobs/${id}/verdicts`, {
+  verdicts(id: string): Promise<VerdictView[]> {
+    return this.get(`/api/v1/jobs/${id}/verdicts`);
+  }
+
+  quote(id: string): Promise<QuoteView> {
+    return this.get(`/api/v1/jobs/${id}/quote`);
+  }
+
+  payouts(id: string): Promise<LedgerView> {
+    return this.get(`/api/v1/jobs/${id}/payouts`);
+  }
+
+  private async get<T>(path: string): Promise<T> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
       headers: { authorization: `Bearer ${this.apiKey}` },
     });
-    if (!res.ok) throw new Error(`verdicts of ${id}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as VerdictView[];
+    if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
   }
 
   async frame(id: string, frame: number): Promise<Buffer> {
