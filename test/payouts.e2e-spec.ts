@@ -302,6 +302,11 @@ describe('a job with two honest nodes and one cheater', () => {
       expect(await escrow.balanceOf(operator.address)).toBe(expected);
       paid += expected;
     }
+    // the requester sees what verification cost next to the work: together, what was paid
+    const cost = (ledger as unknown as { costSoFar: { workWei: string; verificationWei: string } })
+      .costSoFar;
+    expect(BigInt(cost.verificationWei)).toBeGreaterThan(0n);
+    expect(BigInt(cost.workWei) + BigInt(cost.verificationWei)).toBe(paid);
     expect(entry('ACCRUED', cheater.address)).toEqual([]);
     expect(entry('SETTLED', cheater.address)).toEqual([]);
     expect(entry('SLASHED', cheater.address).map((e) => e.amountWei)).toEqual([String(SLASH)]);

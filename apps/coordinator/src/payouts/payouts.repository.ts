@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { AcceptedRender } from '../pricing/pricing';
+import { AcceptedRender, samplesOf } from '../pricing/pricing';
 import { Prisma, PrismaService } from '../prisma/prisma.service';
 import type { PlannedTx } from './settlement-plan';
 
@@ -103,10 +103,7 @@ export class PayoutsRepository {
       },
     });
     if (!job) return null;
-    const samples =
-      (job.settings as { samples?: number | null }).samples ??
-      (job.sceneInfo as { samples?: number | null } | null)?.samples ??
-      1;
+    const samples = samplesOf(job);
     // Verified renders (work and checks alike) of nodes that were not convicted on the job.
     const rows = await this.prisma.$queryRaw<
       { payee: string; nodeId: string; width: number; height: number }[]
@@ -328,6 +325,17 @@ export class PayoutsRepository {
         },
       },
     });
+  }
+
+  /** Pixels of the job's verified renders by kind (work tiles, verification checks), paid or not. */
+  async verifiedPixelsByKind(jobId: string): Promise<{ work: bigint; checks: bigint }> {
+    const rows = await this.prisma.$queryRaw<{ kind: string; pixels: bigint }[]>`
+      SELECT s.kind::text AS kind, SUM(s.width * s.height)::bigint AS pixels
+      FROM shards s
+      WHERE s.job_id = ${jobId}::uuid AND s.verified_at IS NOT NULL AND s.result_id IS NOT NULL
+      GROUP BY s.kind`;
+    const of = (kind: string) => BigInt(rows.find((r) => r.kind === kind)?.pixels ?? 0);
+    return { work: of('WORK'), checks: of('CHECK') };
   }
 
   ledgerOf(jobId: string) {

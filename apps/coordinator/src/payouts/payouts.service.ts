@@ -11,7 +11,7 @@ import type { Requester } from '../auth/guards';
 import { Chain, CHAIN } from '../chain/chain';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { VerificationStrength } from '../jobs/dto/create-job.dto';
-import { quoteJob } from '../pricing/pricing';
+import { priceOf, quoteJob, samplesOf } from '../pricing/pricing';
 import { PayoutsRepository } from './payouts.repository';
 
 const wei = (d: { toFixed(digits: number): string } | null | undefined) =>
@@ -45,9 +45,8 @@ export class PayoutsService {
     if (job.shards.length === 0) {
       throw new ConflictException(`job is ${job.status.toLowerCase()}: no tiles to quote`);
     }
-    const settings = job.settings as { samples?: number | null; verification: string };
-    const samples =
-      settings.samples ?? (job.sceneInfo as { samples?: number | null } | null)?.samples ?? 1;
+    const settings = job.settings as { verification: string };
+    const samples = samplesOf(job);
     const tiles = job.shards.map((s) => ({
       region: { x: s.x, y: s.y, width: s.width, height: s.height },
       margins: {
@@ -132,11 +131,19 @@ export class PayoutsService {
     const job = await this.repo.findJobForRequester(jobId, requester.apiKeyId);
     if (!job) throw new NotFoundException('no such job');
     const entries = await this.repo.ledgerOf(jobId);
+    // What verification costs the requester, next to the work: checks are paid like tiles.
+    const pixels = await this.repo.verifiedPixelsByKind(jobId);
+    const samples = BigInt(samplesOf(job));
+    const price = BigInt(wei(job.priceWei) ?? 0);
     return {
       jobId,
       payment: job.payment,
       note: job.paymentNote,
       fundedWei: wei(job.fundedWei),
+      costSoFar: {
+        workWei: priceOf(pixels.work * samples, price).toString(),
+        verificationWei: priceOf(pixels.checks * samples, price).toString(),
+      },
       entries: entries.map((e) => ({
         kind: e.kind,
         address: e.address,

@@ -11,7 +11,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { WorkSignalService } from '../dispatch/work-signal.service';
 import { JobSettings } from '../jobs/dto/create-job.dto';
 import { JobsRepository } from '../jobs/jobs.repository';
-import { paymentTerms, PricingError } from '../pricing/pricing';
+import { paymentTerms, PricingError, samplesOf } from '../pricing/pricing';
 import { PlanningPayload, QueueName } from '../queues/queues';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { PlanError, planJob } from './planner';
@@ -53,7 +53,7 @@ export class PlanningProcessor extends WorkerHost {
         maxPriceWei: settings.maxPriceWei,
         // every frame renders every tile
         tiles: plan.frames.flatMap(() => plan.tiles),
-        samples: settings.samples ?? info.samples ?? 1,
+        samples: samplesOf({ settings, sceneInfo: info }),
         verification: settings.verification,
       });
       if (await this.jobs.savePlan(job.id, info, info.seed ?? 0, plan, terms)) {

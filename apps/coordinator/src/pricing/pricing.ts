@@ -8,6 +8,13 @@
 // leased like any work (nodes cannot tell them apart), so they are paid like any work.
 import { policyFor, PolicyStrength, TileGeometry, verificationCost } from '@tessera/verification';
 
+/** Samples per pixel a job renders with: its override, else the scene's own (1 if unknown). */
+export function samplesOf(job: { settings: unknown; sceneInfo: unknown }): number {
+  const settings = job.settings as { samples?: number | null } | null;
+  const scene = job.sceneInfo as { samples?: number | null } | null;
+  return settings?.samples ?? scene?.samples ?? 1;
+}
+
 /** Pixel-samples in one work unit: 1 MP x 100 samples. */
 export const PIXEL_SAMPLES_PER_UNIT = 100_000_000n;
 
