@@ -1,0 +1,160 @@
+// The escrow transaction pipeline against a real EVM node and the real database, without a farm:
+// a settlement mined and then dropped by a chain reorganisation (evm_snapshot / evm_revert) is
+// re-broadcast from the stored signed transaction and counts once, only at CHAIN_CONFIRMATIONS.
+import {
+  deployEscrow,
+  EscrowClient,
+  jobIdToBytes32,
+  LocalChain,
+  startLocalChain,
+} from '@tessera/escrow';
+import { createHash, randomUUID } from 'node:crypto';
+import { Chain } from '../apps/coordinator/src/chain/chain';
+import { ChainTxService } from '../apps/coordinator/src/payouts/chain-tx.service';
+import { PayoutsRepository } from '../apps/coordinator/src/payouts/payouts.repository';
+import { testPrisma } from './support/farm';
+
+jest.setTimeout(120_000);
+
+const CONFIRMATIONS = 3;
+const prisma = testPrisma();
+let chain: LocalChain;
+let escrow: EscrowClient;
+let txs: ChainTxService;
+let repo: PayoutsRepository;
+
+beforeAll(async () => {
+  chain = await startLocalChain({ accounts: 6 });
+  const [admin, coordinator, treasury] = chain.accounts;
+  ({ client: escrow } = await deployEscrow(admin, {
+    admin: admin.address,
+    coordinator: coordinator.address,
+    treasury: treasury.address,
+    unstakeDelaySeconds: 3600,
+    jobTimeoutSeconds: 86_400,
+  }));
+  const coordinatorChain: Chain = {
+    provider: chain.provider,
+    signer: coordinator,
+    escrow: escrow.connect(coordinator),
+    chainId: chain.chainId,
+    confirmations: CONFIRMATIONS,
+  };
+  repo = new PayoutsRepository(prisma);
+  txs = new ChainTxService(coordinatorChain, repo);
+});
+
+afterAll(async () => {
+  await chain?.stop();
+  await prisma.$disconnect();
+});
+
+/** A job row to hang the transaction on (the pipeline does not care what rendered it). */
+async function settlingJob(): Promise<string> {
+  const sha256 = createHash('sha256').update(randomUUID()).digest('hex');
+  const key = await prisma.apiKey.create({
+    data: { name: 'reorg', hash: sha256, prefix: 'reorg' },
+  });
+  await prisma.scene.create({ data: { sha256, size: 1n, storageKey: `scenes/${sha256}` } });
+  const job = await prisma.job.create({
+    data: {
+      apiKeyId: key.id,
+      sceneSha256: sha256,
+      settings: {},
+      seed: 0,
+      status: 'COMPLETED',
+      payment: 'SETTLING',
+    },
+  });
+  return job.id;
+}
+
+const mine = (blocks = 1) => chain.provider.send('hardhat_mine', [`0x${blocks.toString(16)}`]);
+
+it('re-broadcasts a settlement dropped by a reorg and confirms it once, at depth', async () => {
+  const [, , , requester, operator] = chain.accounts;
+  const jobId = await settlingJob();
+  const jobKey = jobIdToBytes32(jobId);
+  await (await escrow.connect(requester).fund(jobKey, 1000n)).wait();
+  const settle = await prisma.chainTx.create({
+    data: {
+      jobId,
+      seq: 1,
+      kind: 'SETTLE',
+      args: { batchId: '1', payees: [operator.address], amounts: ['600'] },
+    },
+  });
+  const row = () => prisma.chainTx.findUniqueOrThrow({ where: { id: settle.id } });
+
+  const snapshot = await chain.provider.send('evm_snapshot', []);
+  // signed, stored, broadcast and mined (automine), but not deep enough to count
+  expect(await txs.advance(await row(), jobKey)).toBe('waiting');
+  const sent = await row();
+  expect(sent.status).toBe('SENT');
+  expect(sent.blockNumber).not.toBeNull();
+  expect(await escrow.isSettled(jobKey, 1n)).toBe(true);
+
+  // the chain reorganises: the block with the settlement is gone, and so is its effect
+  await chain.provider.send('evm_revert', [snapshot]);
+  expect(await escrow.isSettled(jobKey, 1n)).toBe(false);
+  expect(await chain.provider.getTransactionReceipt(sent.txHash!)).toBeNull();
+
+  // the pipeline sends the very same signed transaction again (same hash, same nonce)
+  expect(await txs.advance(await row(), jobKey)).toBe('waiting');
+  const again = await row();
+  expect(again.txHash).toBe(sent.txHash);
+  expect(again.nonce).toBe(sent.nonce);
+  expect(await chain.provider.getTransactionReceipt(sent.txHash!)).not.toBeNull();
+
+  await mine(CONFIRMATIONS);
+  expect(await txs.advance(await row(), jobKey)).toBe('confirmed');
+  const confirmed = await row();
+  expect(confirmed.status).toBe('CONFIRMED');
+  expect(confirmed.outcome).toEqual({ total: '600' });
+  expect(await escrow.balanceOf(operator.address)).toBe(600n);
+  // and a further pass changes nothing
+  expect(await txs.advance(confirmed, jobKey)).toBe('confirmed');
+  expect(await escrow.balanceOf(operator.address)).toBe(600n);
+});
+
+it('takes the chain’s word when a step is already on chain but not in the database', async () => {
+  const [, coordinator, , requester, operator] = chain.accounts;
+  const jobId = await settlingJob();
+  const jobKey = jobIdToBytes32(jobId);
+  await (await escrow.connect(requester).fund(jobKey, 1000n)).wait();
+  // sent by an earlier life of the coordinator whose database record was lost
+  await (await escrow.connect(coordinator).settle(jobKey, 1n, [operator.address], [100n])).wait();
+  const settle = await prisma.chainTx.create({
+    data: {
+      jobId,
+      seq: 1,
+      kind: 'SETTLE',
+      args: { batchId: '1', payees: [operator.address], amounts: ['100'] },
+    },
+  });
+  const before = await escrow.balanceOf(operator.address);
+  expect(await txs.advance(settle, jobKey)).toBe('confirmed');
+  const row = await prisma.chainTx.findUniqueOrThrow({ where: { id: settle.id } });
+  expect(row.status).toBe('CONFIRMED');
+  expect(row.txHash).toBeNull(); // nothing was sent this time
+  expect(await escrow.balanceOf(operator.address)).toBe(before);
+});
+
+it('stops a job’s settlement with a reason when a step would break the escrow’s rules', async () => {
+  const [, , , requester, operator] = chain.accounts;
+  const jobId = await settlingJob();
+  const jobKey = jobIdToBytes32(jobId);
+  await (await escrow.connect(requester).fund(jobKey, 10n)).wait();
+  const settle = await prisma.chainTx.create({
+    data: {
+      jobId,
+      seq: 1,
+      kind: 'SETTLE',
+      args: { batchId: '1', payees: [operator.address], amounts: ['11'] },
+    },
+  });
+  expect(await txs.advance(settle, jobKey)).toBe('failed');
+  const job = await prisma.job.findUniqueOrThrow({ where: { id: jobId } });
+  expect(job.payment).toBe('FAILED');
+  expect(job.paymentNote).toMatch(/SETTLE would revert: BudgetExceeded/);
+});
