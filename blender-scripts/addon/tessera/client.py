@@ -248,6 +248,7 @@ def error_for_status(status, body, base_url="the coordinator"):
             % (message or status)
         )
     if status == 422:
+        message = re.sub(r"^cannot render this scene:\s*", "", message, flags=re.I)
         return SceneRejected("The coordinator cannot render this scene: %s" % message)
     if status == 400:
         return SettingsRejected("The coordinator refused the job: %s" % message)
@@ -386,6 +387,40 @@ class Client:
 
 # ---------------------------------------------------------------------------------------------
 # What the panel shows
+
+
+# Blender's known image extensions (imb_ext_image): replaced, not appended to, in output names.
+_IMAGE_EXTENSIONS = (
+    ".png", ".tga", ".bmp", ".jpg", ".jpeg", ".sgi", ".rgb", ".rgba", ".tif", ".tiff", ".tx",
+    ".jp2", ".j2c", ".hdr", ".dds", ".dpx", ".cin", ".exr", ".psd", ".pdd", ".psb", ".webp",
+)
+
+
+def frame_output_path(pattern, frame, use_file_extension=True, extension=".png"):
+    """The name Blender gives frame `frame` for the absolute output path `pattern`.
+
+    Same rules as Blender's own (BLI_path_frame, image_path_ensure_ext): the last run of '#' in
+    the file name becomes the zero-padded frame number, four digits are appended when the file
+    name has none, and the extension replaces a known image extension or is appended.
+    """
+    cut = max(pattern.rfind("/"), pattern.rfind("\\")) + 1
+    folder, name = pattern[:cut], pattern[cut:]
+    if "#" not in name:
+        name += "####"
+    end = name.rfind("#") + 1
+    start = end
+    while start > 0 and name[start - 1] == "#":
+        start -= 1
+    digits = end - start
+    number = ("-" if frame < 0 else "") + str(abs(frame)).zfill(digits)  # C's "%.*d"
+    path = folder + name[:start] + number + name[end:]
+    if use_file_extension:
+        root, ext = os.path.splitext(path)
+        if ext.lower() in _IMAGE_EXTENSIONS:
+            path = root + extension
+        elif not path.endswith(extension):
+            path = path.rstrip(".") + extension
+    return path
 
 
 def done_frames(view):

@@ -210,6 +210,12 @@ class ErrorMappingTest(unittest.TestCase):
             (401, nest(401, "unknown or revoked API key"), client.AuthRejected, "API key"),
             (403, b"", client.AuthRejected, "API key"),
             (422, nest(422, "the scene has no camera"), client.SceneRejected, "no camera"),
+            (
+                422,
+                nest(422, "cannot render this scene: no camera"),
+                client.SceneRejected,
+                "cannot render this scene: no camera",
+            ),
             (400, nest(400, ["overlap must be positive", "x"]), client.SettingsRejected, "overlap"),
             (413, nest(413, "File too large"), client.TooLarge, "larger"),
             (404, nest(404, "no such job"), client.NotFound, "no such job"),
