@@ -2,8 +2,9 @@
 // throw-away user folders, opens a scene whose material samples an external PNG, and submits it to
 // a real coordinator; the stored scene must render the texture without the PNG on disk (packed),
 // the artist's file must be untouched; once an agent has rendered the job, the add-on fetches the
-// frames into the scene's output folder. Wrong key, wrong URL and an invalid scene: a clear
-// message in Blender and nothing created.
+// frames into the scene's output folder. A scene linking a library is made local and packed.
+// Wrong key, wrong URL, an invalid scene, a missing texture: a clear message in Blender and
+// nothing created.
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
@@ -143,6 +144,22 @@ async function greenPixels(png: string): Promise<number> {
   return n;
 }
 
+/** The job's scene as the coordinator stored it, copied into a folder of its own. */
+async function storedScene(jobId: string): Promise<string> {
+  const prisma = testPrisma();
+  try {
+    const job = await prisma.job.findUniqueOrThrow({
+      where: { id: jobId },
+      include: { scene: true },
+    });
+    const copy = join(tmpDir(), 'stored.blend');
+    copyFileSync(join(storageDir, ...job.scene.storageKey.split('/')), copy);
+    return copy;
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
 async function counts() {
   const prisma = testPrisma();
   try {
@@ -194,6 +211,7 @@ afterAll(async () => {
 
 test('submits a packed copy from Blender, then fetches the rendered frames', async () => {
   const flag = join(tmpDir(), 'job-done');
+  const linkedDir = tmpDir('tessera-addon-linked-');
   const sceneBytes = readFileSync(scene);
   const session = new BlenderSession([
     { do: 'install', zip },
@@ -222,6 +240,10 @@ test('submits a packed copy from Blender, then fetches the rendered frames', asy
       patterns: ['//frames/frame_####', '//out/', '//shot_##_v2', '//a#/b', '//x.jpg', '//f.'],
       frames: [1, 12, 123456],
     },
+    // The cube (with its material and external texture) linked from another .blend.
+    { do: 'open', blend: scene },
+    { do: 'linkFrom', library: scene, object: 'Cube', save: join(linkedDir, 'linked.blend') },
+    { do: 'submit' },
   ]);
   try {
     const submitted = await session.step(4);
@@ -284,6 +306,7 @@ test('submits a packed copy from Blender, then fetches the rendered frames', asy
     );
     const done = await client.waitForJob(jobId, { timeoutMs: 180_000 });
     expect(done.status).toBe('COMPLETED');
+    await processes.pop()!.stop(); // the next job only needs to be stored, not rendered
     await writeFile(flag, 'done');
 
     const results = await session.finish();
@@ -307,6 +330,25 @@ test('submits a packed copy from Blender, then fetches the rendered frames', asy
     const naming = results[7];
     expect(naming.mismatches).toEqual([]);
     expect(naming.checked).toBe(36);
+
+    // A scene that links the textured cube from a library: the add-on makes it local and packs
+    // the texture (the coordinator refuses libraries and external files), so the stored scene
+    // renders the green cube with neither the library nor the PNG reachable.
+    const linking = results[10];
+    expect(results[9].linked).toEqual(['Cube', 'Texture']);
+    expect(linking.error).toBeUndefined();
+    expect(linking.ok).toBe(true);
+    expect(linking.jobId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(linking.jobId).not.toBe(jobId);
+    const storedLinked = await storedScene(linking.jobId as string);
+    renameSync(scene, `${scene}.away`);
+    renameSync(join(sceneDir, 'tex'), join(sceneDir, 'tex-away'));
+    try {
+      expect(await greenPixels(await renderDirect(storedLinked, 1, tmpDir()))).toBeGreaterThan(100);
+    } finally {
+      renameSync(`${scene}.away`, scene);
+      renameSync(join(sceneDir, 'tex-away'), join(sceneDir, 'tex'));
+    }
   } catch (e) {
     console.error(`--- blender\n${session.tail()}`);
     for (const p of processes) console.error(`--- ${p.name}\n${p.output.slice(-30).join('\n')}`);
@@ -316,7 +358,7 @@ test('submits a packed copy from Blender, then fetches the rendered frames', asy
   }
 });
 
-test('a wrong API key, a wrong URL and an invalid scene: clear messages, nothing created', async () => {
+test('wrong key, wrong URL, invalid scene, missing texture: clear messages, nothing created', async () => {
   const noCamera = await makeTestScene(join(tmpDir(), 'no-camera.blend'), {
     blenderPath: BLENDER,
     width: 64,
@@ -324,6 +366,15 @@ test('a wrong API key, a wrong URL and an invalid scene: clear messages, nothing
     samples: 4,
     frames: 1,
     noCamera: true,
+  });
+  const missingDir = tmpDir();
+  const missingImage = await makeTestScene(join(missingDir, 'missing-image.blend'), {
+    blenderPath: BLENDER,
+    width: 64,
+    height: 36,
+    samples: 4,
+    frames: 1,
+    missingImage: true,
   });
   const before = await counts();
   const session = new BlenderSession([
@@ -336,9 +387,16 @@ test('a wrong API key, a wrong URL and an invalid scene: clear messages, nothing
     { do: 'prefs', url: coordinator.url, key: apiKey },
     { do: 'open', blend: noCamera },
     { do: 'submit' },
+    { do: 'open', blend: missingImage },
+    { do: 'submit' },
   ]);
   const results = await session.finish();
-  const [wrongKey, wrongUrl, invalidScene] = [results[3], results[5], results[8]];
+  const [wrongKey, wrongUrl, invalidScene, missingFile] = [
+    results[3],
+    results[5],
+    results[8],
+    results[10],
+  ];
 
   expect(wrongKey.ok).toBe(false);
   expect(wrongKey.error).toMatch(/rejected the API key \(unknown or revoked API key\)/);
@@ -350,6 +408,11 @@ test('a wrong API key, a wrong URL and an invalid scene: clear messages, nothing
   expect(invalidScene.ok).toBe(false);
   expect(invalidScene.error).toMatch(/cannot render this scene: .*camera/i);
   expect(invalidScene.jobId).toBe('');
+  // Found while packing, before anything is uploaded; named by its real path, not the copy's.
+  expect(missingFile.ok).toBe(false);
+  expect(missingFile.error).toContain(
+    `cannot be sent: missing file ${join(missingDir, 'textures', 'does_not_exist.png')}`,
+  );
 
   expect(await counts()).toEqual(before);
 });

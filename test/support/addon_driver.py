@@ -90,6 +90,24 @@ def step_fetch(s):
     return out
 
 
+def step_link_from(s):
+    """Replaces object s["object"] of the open scene by the same object linked from s["library"]
+    (relative path), and saves the file as s["save"]: a scene that depends on a library."""
+    scene = bpy.context.scene
+    bpy.data.objects.remove(bpy.data.objects[s["object"]])
+    bpy.ops.wm.save_as_mainfile(filepath=s["save"])  # relative paths need the file's own folder
+    with bpy.data.libraries.load(s["library"], link=True, relative=True) as (_src, dst):
+        dst.objects = [s["object"]]
+    for obj in dst.objects:
+        scene.collection.objects.link(obj)
+    bpy.ops.wm.save_as_mainfile(filepath=s["save"])
+    return {
+        "ok": True,
+        "libraries": [lib.filepath for lib in bpy.data.libraries],
+        "linked": sorted(b.name for b in list(bpy.data.objects) + list(bpy.data.images) if b.library),
+    }
+
+
 def step_naming(s):
     """Blender's own output names against the add-on's, for several output path patterns."""
     scene = bpy.context.scene
@@ -118,6 +136,7 @@ STEPS = {
     "waitForFile": step_wait_for_file,
     "fetch": step_fetch,
     "naming": step_naming,
+    "linkFrom": step_link_from,
 }
 
 

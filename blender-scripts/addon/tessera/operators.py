@@ -114,7 +114,7 @@ class _BackgroundWork:
         if event.type == "ESC" and event.value == "PRESS":
             self._task.cancel()
             return {"RUNNING_MODAL"}
-        if event.type != "TIMER" or event.timer is not self._timer:
+        if event.type != "TIMER":
             return {"PASS_THROUGH"}
         status.redraw()
         if not self._task.done:

@@ -41,11 +41,16 @@ def packed_names():
     return names
 
 
+def real_path(path, library=None):
+    # Paths in the copy are relative to its temporary folder: name the artist's real file.
+    return os.path.normpath(bpy.path.abspath(path, library=library))
+
+
 def make_everything_local(report):
     missing = [
-        lib.filepath
+        real_path(lib.filepath)
         for lib in bpy.data.libraries
-        if not os.path.exists(bpy.path.abspath(lib.filepath))
+        if not os.path.exists(real_path(lib.filepath))
     ]
     for path in missing:
         report["problems"].append("linked library %s is missing" % path)
@@ -66,7 +71,7 @@ def make_everything_local(report):
     report["madeLocal"] = len(before) - len(remaining)
     for block in remaining:
         report["problems"].append(
-            "'%s' stays linked from %s" % (block.name, block.library.filepath)
+            "'%s' stays linked from %s" % (block.name, real_path(block.library.filepath))
         )
     for lib in list(bpy.data.libraries):
         if not any(b.library == lib for b in remaining):
@@ -79,11 +84,23 @@ def main():
     try:
         make_everything_local(report)
         before = packed_names()
-        bpy.ops.file.pack_all()
+        try:
+            bpy.ops.file.pack_all()
+        except RuntimeError:
+            pass  # a file it could not find or read: listed below with the others
         report["packed"] = sorted(packed_names() - before)
         # Whatever still points outside the file: image sequences, movies, caches, missing files.
-        for path in bpy.utils.blend_paths(absolute=False, packed=False, local=True):
-            report["problems"].append("external file cannot be packed or is missing: %s" % path)
+        libraries = {real_path(lib.filepath) for lib in bpy.data.libraries}  # reported above
+        for raw in bpy.utils.blend_paths(absolute=True, packed=False, local=True):
+            path = os.path.normpath(raw)
+            if path in libraries:
+                continue
+            if os.path.exists(path):
+                report["problems"].append(
+                    "%s cannot be packed (image sequence, movie or cache?)" % path
+                )
+            else:
+                report["problems"].append("missing file %s" % path)
         bpy.ops.wm.save_mainfile()
     except Exception as e:  # reported to the artist, not swallowed
         traceback.print_exc()
