@@ -436,20 +436,29 @@ def format_wei(value):
 
 
 def _cost_line(view):
-    # Cost fields come with the payouts work; show whatever wei amounts the job view carries.
+    # Prices come with the payouts work: {"cost": {"wei": "..."}} and/or other "...Wei" amounts.
     cost = view.get("cost")
-    if isinstance(cost, dict):
-        parts = []
-        for key, value in cost.items():
-            if key.endswith("Wei") and value is not None:
-                try:
-                    parts.append("%s %s" % (key[: -len("Wei")], format_wei(value)))
-                except (TypeError, ValueError):
-                    continue
-        return ", ".join(parts) or None
-    if isinstance(cost, (int, str)) and str(cost).isdigit():
-        return format_wei(cost)
-    return None
+    if not isinstance(cost, dict):
+        return None
+    parts = []
+    for key, value in cost.items():
+        if value is None or not (key == "wei" or key.endswith("Wei")):
+            continue
+        try:
+            amount = format_wei(value)
+        except (TypeError, ValueError):
+            continue
+        parts.append(amount if key == "wei" else "%s %s" % (key[: -len("Wei")], amount))
+    return ", ".join(parts) or None
+
+
+def _duration(ms):
+    seconds = int(round(ms / 1000.0))
+    if seconds < 90:
+        return "%d s" % seconds
+    if seconds < 90 * 60:
+        return "%d min" % round(seconds / 60.0)
+    return "%.1f h" % (seconds / 3600.0)
 
 
 def describe_job(view):
@@ -463,9 +472,13 @@ def describe_job(view):
         "Tiles: %d / %d done (%d%%)"
         % (tiles.get("done", 0), tiles.get("total", 0), progress.get("percent", 0)),
     ]
-    render_ms = (view.get("timings") or {}).get("renderMs")
+    render_ms = (view.get("timings") or {}).get("renderMs") or (view.get("cost") or {}).get(
+        "renderMs"
+    )
     if render_ms:
         lines.append("Render time: %.1f s" % (render_ms / 1000.0))
+    if view.get("etaMs") and view.get("status") not in FINISHED:
+        lines.append("Time left: about %s" % _duration(view["etaMs"]))
     cost = _cost_line(view)
     if cost:
         lines.append("Cost: %s" % cost)

@@ -355,7 +355,8 @@ class DescribeJobTest(unittest.TestCase):
                 "percent": 38,
             },
             "timings": {"renderMs": 12500},
-            "cost": {"spentWei": "12500000000000000", "budgetWei": None},
+            "etaMs": 125000,
+            "cost": {"renderMs": 1, "wei": "12500000000000000", "budgetWei": None, "x": "1"},
             "frames": [{"number": 1, "status": "DONE"}, {"number": 2, "status": "RENDERING"}],
         }
         self.assertEqual(
@@ -365,8 +366,13 @@ class DescribeJobTest(unittest.TestCase):
                 "Frames: 1 / 4 done",
                 "Tiles: 6 / 16 done (38%)",
                 "Render time: 12.5 s",
-                "Cost: spent 0.0125 ETH",
+                "Time left: about 2 min",
+                "Cost: 0.0125 ETH",
             ],
+        )
+        finished = dict(view, status="COMPLETED", timings={}, cost={"renderMs": 3000})
+        self.assertEqual(
+            client.describe_job(finished)[3:], ["Render time: 3.0 s"]
         )
         self.assertEqual(client.done_frames(view), [1])
 
