@@ -237,8 +237,16 @@ test('submits a packed copy from Blender, then fetches the rendered frames', asy
     { do: 'fetch', frames: [1, 2] },
     {
       do: 'naming',
-      patterns: ['//frames/frame_####', '//out/', '//shot_##_v2', '//a#/b', '//x.jpg', '//f.'],
-      frames: [1, 12, 123456],
+      patterns: [
+        '//frames/frame_####',
+        '//out/',
+        '//shot_##_v2',
+        '//a#/b',
+        '//x.jpg',
+        '//f.',
+        '//f_####.exr',
+      ],
+      frames: [1, 12, 123456, -3],
     },
     // The cube (with its material and external texture) linked from another .blend.
     { do: 'open', blend: scene },
@@ -329,7 +337,7 @@ test('submits a packed copy from Blender, then fetches the rendered frames', asy
 
     const naming = results[7];
     expect(naming.mismatches).toEqual([]);
-    expect(naming.checked).toBe(36);
+    expect(naming.checked).toBe(2 * 7 * 4);
 
     // A scene that links the textured cube from a library: the add-on makes it local and packs
     // the texture (the coordinator refuses libraries and external files), so the stored scene

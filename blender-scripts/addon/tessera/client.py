@@ -292,6 +292,16 @@ def error_for_exception(exc, base_url):
 # Client
 
 
+def _tls_context():
+    # Blender's own Python may not find the system's CA certificates; certifi, where bundled, has.
+    try:
+        import certifi
+
+        return ssl.create_default_context(cafile=certifi.where())
+    except ImportError:
+        return ssl.create_default_context()
+
+
 class Client:
     def __init__(self, base_url, api_key, timeout=REQUEST_TIMEOUT_S):
         self.base_url = normalize_url(base_url)
@@ -304,8 +314,9 @@ class Client:
             req.add_header(key, value)
         if auth:
             req.add_header("Authorization", "Bearer " + self.api_key)
+        tls = _tls_context() if self.base_url.startswith("https:") else None
         try:
-            return urllib.request.urlopen(req, timeout=timeout or self.timeout)
+            return urllib.request.urlopen(req, timeout=timeout or self.timeout, context=tls)
         except urllib.error.HTTPError as e:
             try:
                 body = e.read()

@@ -74,7 +74,7 @@ class _BackgroundWork:
 
     @classmethod
     def poll(cls, context):
-        return status.current_task is None
+        return not status.busy()
 
     def prepare(self, context):
         raise NotImplementedError
@@ -332,7 +332,7 @@ class TESSERA_OT_cancel(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        return status.current_task is not None
+        return status.busy()
 
     def execute(self, context):
         status.current_task.cancel()

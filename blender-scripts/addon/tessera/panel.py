@@ -54,7 +54,7 @@ class TESSERA_PT_main(_TesseraPanel, bpy.types.Panel):
         layout.prop(s, "verification")
 
         task = status.current_task
-        if task is not None:
+        if status.busy():
             box = layout.box()
             box.label(text="%s: %s" % (task.title, task.text), icon="TIME")
             if hasattr(box, "progress"):  # Blender 4.0+

@@ -33,6 +33,11 @@ _state = {
 current_task = None
 
 
+def busy():
+    # A task whose modal operator Blender dropped (e.g. another file was opened) still ends.
+    return current_task is not None and not current_task.done
+
+
 def redraw():
     wm = getattr(bpy.context, "window_manager", None)
     if wm is None:

@@ -345,6 +345,26 @@ class ClientTest(TempFiles):
         self.assertEqual(sorted(os.listdir(self.tmp.name)), ["frame_0003.png"])
 
 
+class FrameOutputPathTest(unittest.TestCase):
+    # Blender's own names for these patterns (the e2e test compares with frame_path in Blender).
+    def test_names_frames_like_blender(self):
+        cases = {
+            "/r/frames/frame_####": "/r/frames/frame_0012.png",
+            "/r/out/": "/r/out/0012.png",
+            "/r/shot_##_v2": "/r/shot_12_v2.png",
+            "/r/a#/b": "/r/a#/b0012.png",
+            "/r/x.jpg": "/r/x.jpg0012.png",
+            "/r/f.": "/r/f.0012.png",
+            "/r/f_####.exr": "/r/f_0012.png",
+        }
+        for pattern, name in cases.items():
+            with self.subTest(pattern=pattern):
+                self.assertEqual(client.frame_output_path(pattern, 12), name)
+        self.assertEqual(client.frame_output_path("/r/f_##", 123456), "/r/f_123456.png")
+        self.assertEqual(client.frame_output_path("/r/f_####", -3), "/r/f_-0003.png")
+        self.assertEqual(client.frame_output_path("/r/f_####", 7, False), "/r/f_0007")
+
+
 class DescribeJobTest(unittest.TestCase):
     def test_lines_for_the_panel(self):
         view = {
