@@ -217,6 +217,7 @@ test('submits a packed copy from Blender, then fetches the rendered frames', asy
     { do: 'install', zip },
     { do: 'prefs', url: coordinator.url, key: apiKey },
     { do: 'open', blend: scene },
+    { do: 'edit', frameEnd: 5 }, // unsaved: on disk the scene ends at frame 3
     {
       do: 'configure',
       settings: {
@@ -254,14 +255,14 @@ test('submits a packed copy from Blender, then fetches the rendered frames', asy
     { do: 'submit' },
   ]);
   try {
-    const submitted = await session.step(4);
+    const submitted = await session.step(5, 180_000);
     expect(submitted.error).toBeUndefined();
     expect(submitted.ok).toBe(true);
     const jobId = submitted.jobId as string;
     expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
     // The artist's file, its unsaved-changes flag and its (external) image are as they were.
     expect(submitted.before).toEqual(submitted.after);
-    expect((submitted.after as { isDirty: boolean }).isDirty).toBe(false);
+    expect((submitted.after as { isDirty: boolean }).isDirty).toBe(true);
     expect(readFileSync(scene).equals(sceneBytes)).toBe(true);
     expect(submitted.externalImages).toEqual(['Texture']);
     expect(submitted.packedImages).toEqual([]);
@@ -280,6 +281,8 @@ test('submits a packed copy from Blender, then fetches the rendered frames', asy
     });
     expect(job.progress.frames.total).toBe(2);
     expect(job.progress.tiles.total).toBe(4);
+    // What was sent is the session's scene, unsaved edit included.
+    expect((job.scene as { frameEnd: number }).frameEnd).toBe(5);
 
     // The stored scene carries the texture: rendered where the PNG no longer exists, the cube is
     // green; the artist's own file, rendered the same way, has lost it (the check can fail).
@@ -318,7 +321,7 @@ test('submits a packed copy from Blender, then fetches the rendered frames', asy
     await writeFile(flag, 'done');
 
     const results = await session.finish();
-    const fetched = results[6];
+    const fetched = results[7];
     expect(fetched.error).toBeUndefined();
     expect(fetched.ok).toBe(true);
     // Blender's own names for the scene's output path (//frames/frame_####), filled with the
@@ -335,15 +338,15 @@ test('submits a packed copy from Blender, then fetches the rendered frames', asy
     ]);
     expect(await greenPixels(join(sceneDir, 'frames', 'frame_0001.png'))).toBeGreaterThan(100);
 
-    const naming = results[7];
+    const naming = results[8];
     expect(naming.mismatches).toEqual([]);
     expect(naming.checked).toBe(2 * 7 * 4);
 
     // A scene that links the textured cube from a library: the add-on makes it local and packs
     // the texture (the coordinator refuses libraries and external files), so the stored scene
     // renders the green cube with neither the library nor the PNG reachable.
-    const linking = results[10];
-    expect(results[9].linked).toEqual(['Cube', 'Texture']);
+    const linking = results[11];
+    expect(results[10].linked).toEqual(['Cube', 'Texture']);
     expect(linking.error).toBeUndefined();
     expect(linking.ok).toBe(true);
     expect(linking.jobId).toMatch(/^[0-9a-f-]{36}$/);

@@ -52,6 +52,13 @@ def step_open(s):
     return {"ok": True, "isDirty": bpy.data.is_dirty}
 
 
+def step_edit(s):
+    """An unsaved change, as an artist's session has: the file is then dirty."""
+    bpy.context.scene.frame_end = s["frameEnd"]
+    bpy.ops.ed.undo_push(message="edit")
+    return {"ok": True, "isDirty": bpy.data.is_dirty}
+
+
 def step_configure(s):
     for name, value in s["settings"].items():
         setattr(bpy.context.scene.tessera, name, value)
@@ -131,6 +138,7 @@ STEPS = {
     "install": step_install,
     "prefs": step_prefs,
     "open": step_open,
+    "edit": step_edit,
     "configure": step_configure,
     "submit": step_submit,
     "waitForFile": step_wait_for_file,

@@ -10,6 +10,7 @@ import http.server
 import json
 import os
 import socket
+import struct
 import sys
 import tempfile
 import threading
@@ -318,6 +319,28 @@ class ClientTest(TempFiles):
         self.server.routes[("GET", "/api/v1/jobs/j1")] = drop
         with self.assertRaisesRegex(client.ConnectionLost, "Lost the connection"):
             self.client().job("j1")
+
+    def test_a_connection_dropped_during_the_upload_is_reported_as_lost(self):
+        # A raw server that reads a little of the upload, then resets the connection.
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        self.addCleanup(listener.close)
+
+        def serve():
+            conn, _ = listener.accept()
+            conn.recv(65536)
+            # linger on, timeout 0: close() sends a reset, like a proxy or server that died
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        path = self.file("big.blend", b"\0" * (16 * 1024 * 1024))
+        c = client.Client("http://127.0.0.1:%d" % listener.getsockname()[1], "k")
+        sent = []
+        with self.assertRaisesRegex(client.ConnectionLost, "Lost the connection"):
+            c.submit(path, [], progress=lambda s, t: sent.append(s))
+        self.assertLess(max(sent, default=0), 16 * 1024 * 1024)  # it broke off mid-upload
 
     def test_a_scene_the_coordinator_refuses_reports_its_reason(self):
         path = self.file("s.blend", b"BLENDER-v304")
