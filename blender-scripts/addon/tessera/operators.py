@@ -40,6 +40,7 @@ class Task:
         self.fraction = 0.0
         self.done = False
         self.error = None
+        self.stopped = None
         self.result = None
         self._cancel = False
 
@@ -57,6 +58,8 @@ class Task:
     def run(self, work):
         try:
             self.result = work(self)
+        except client.Cancelled as e:
+            self.stopped = str(e)
         except client.TesseraError as e:
             self.error = str(e)
         except Exception as e:  # a bug of ours: say so rather than fail silently
@@ -125,6 +128,9 @@ class _BackgroundWork:
         return self._finish(context, self._task)
 
     def _finish(self, context, task):
+        if task.stopped:
+            self.report({"WARNING"}, task.stopped)
+            return {"CANCELLED"}
         if task.error:
             self.report({"ERROR"}, task.error)
             return {"CANCELLED"}
@@ -160,7 +166,11 @@ def _run_packer(blender, copy_path, task):
             if task.cancelled() or waited > PACK_TIMEOUT_S:
                 proc.kill()
                 proc.communicate()
-                raise client.Cancelled("Cancelled while packing the scene")
+                if task.cancelled():
+                    raise client.Cancelled("Cancelled while packing the scene")
+                raise client.TesseraError(
+                    "Packing the scene took longer than %d minutes" % (PACK_TIMEOUT_S // 60)
+                )
     try:
         with open(report_path, encoding="utf-8") as f:
             return json.load(f)
@@ -199,6 +209,7 @@ class TESSERA_OT_submit(_BackgroundWork, bpy.types.Operator):
             shutil.rmtree(tmp, ignore_errors=True)
             raise client.TesseraError("Could not save a copy of the scene: %s" % e) from None
         blender = bpy.app.binary_path
+        scene_name = scene.name
 
         def work(task):
             try:
@@ -220,7 +231,12 @@ class TESSERA_OT_submit(_BackgroundWork, bpy.types.Operator):
                         task.update("The coordinator is checking the scene", 1.0)
 
                 view = tessera.submit(copy_path, fields, progress, task.cancelled)
-                return {"view": view, "packed": packed, "base_url": tessera.base_url}
+                return {
+                    "view": view,
+                    "packed": packed,
+                    "base_url": tessera.base_url,
+                    "scene": scene_name,
+                }
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
 
@@ -228,7 +244,9 @@ class TESSERA_OT_submit(_BackgroundWork, bpy.types.Operator):
 
     def finish(self, context, result):
         view = result["view"]
-        context.scene.tessera.job_id = view["id"]
+        # The scene that was sent, even if the artist switched scenes during the upload.
+        scene = bpy.data.scenes.get(result["scene"]) or context.scene
+        scene.tessera.job_id = view["id"]
         status.remember(view["id"], view)
         progress = view.get("progress", {})
         packed = result["packed"]
