@@ -59,7 +59,7 @@ export class OperatorPayouts {
       chainId = (await provider.getNetwork()).chainId;
     } catch (e) {
       provider.destroy();
-      throw new Error(`cannot reach the chain at ${rpcUrl}: ${(e as Error).message}`);
+      throw new Error(`cannot reach the chain at ${rpcUrl}: ${(e as Error).message}`, { cause: e });
     }
     if (String(chainId) !== info.chainId) {
       provider.destroy();
@@ -112,7 +112,9 @@ export class OperatorPayouts {
       return { txHash: sent.hash };
     } catch (e) {
       const reverted = decodeEscrowError(e);
-      if (reverted) throw new Error(`the escrow refused: ${escrowMessage(reverted)}`);
+      if (reverted) {
+        throw new Error(`the escrow refused: ${escrowMessage(reverted)}`, { cause: e });
+      }
       throw e;
     }
   }
