@@ -5,7 +5,7 @@ import { parseEther } from 'ethers';
 import {
   EscrowClient,
   type LocalChain,
-  deployEscrow,
+  deployLocalEscrow,
   escrowEvents,
   jobIdToBytes32,
   startLocalChain,
@@ -36,14 +36,7 @@ describe('escrow smoke', () => {
 
   beforeAll(async () => {
     chain = await startLocalChain({ accounts: 6 });
-    const [admin, coordinator, treasury] = chain.accounts;
-    ({ client: escrow } = await deployEscrow(admin, {
-      admin: admin.address,
-      coordinator: coordinator.address,
-      treasury: treasury.address,
-      unstakeDelaySeconds: 3600,
-      jobTimeoutSeconds: 86_400,
-    }));
+    escrow = await deployLocalEscrow(chain);
   });
 
   afterAll(() => chain?.stop());

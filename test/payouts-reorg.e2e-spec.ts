@@ -2,7 +2,7 @@
 // a settlement mined and then dropped by a chain reorganisation (evm_snapshot / evm_revert) is
 // re-broadcast from the stored signed transaction and counts once, only at CHAIN_CONFIRMATIONS.
 import {
-  deployEscrow,
+  deployLocalEscrow,
   EscrowClient,
   jobIdToBytes32,
   LocalChain,
@@ -25,14 +25,8 @@ let repo: PayoutsRepository;
 
 beforeAll(async () => {
   chain = await startLocalChain({ accounts: 6 });
-  const [admin, coordinator, treasury] = chain.accounts;
-  ({ client: escrow } = await deployEscrow(admin, {
-    admin: admin.address,
-    coordinator: coordinator.address,
-    treasury: treasury.address,
-    unstakeDelaySeconds: 3600,
-    jobTimeoutSeconds: 86_400,
-  }));
+  const coordinator = chain.accounts[1];
+  escrow = await deployLocalEscrow(chain);
   const coordinatorChain: Chain = {
     provider: chain.provider,
     signer: coordinator,

@@ -5,7 +5,7 @@
 // settlement: every payment still happens exactly once.
 import { makeTestScene } from '@tessera/blender';
 import {
-  deployEscrow,
+  deployLocalEscrow,
   EscrowClient,
   escrowEvents,
   jobIdToBytes32,
@@ -95,17 +95,11 @@ async function acceptedWorkWei(jobId: string): Promise<Map<string, bigint>> {
 beforeAll(async () => {
   chain = await startLocalChain({ accounts: 8 });
   proxy = await startRpcProxy(chain.url);
-  const [admin, coordinatorKey, treasury, a, b, c, req] = chain.accounts;
+  const [, coordinatorKey, , a, b, c, req] = chain.accounts;
   honest = [a, b];
   cheater = c;
   requester = req;
-  ({ client: escrow } = await deployEscrow(admin, {
-    admin: admin.address,
-    coordinator: coordinatorKey.address,
-    treasury: treasury.address,
-    unstakeDelaySeconds: 3600,
-    jobTimeoutSeconds: 86_400,
-  }));
+  escrow = await deployLocalEscrow(chain);
   for (const operator of [a, b, c]) {
     await (await escrow.connect(operator).stake(STAKE)).wait();
   }

@@ -1,18 +1,17 @@
 // The demo's own chain: a local EVM node (hardhat) with funded development accounts, the escrow
 // deployed on it, and staked operators. Production points CHAIN_RPC_URL at a real chain instead.
 import {
-  deployEscrow,
+  deployLocalEscrow,
   devPrivateKey,
   EscrowClient,
+  LOCAL_ROLES,
   LocalChain,
   startLocalChain,
 } from '@tessera/escrow';
 import { Wallet } from 'ethers';
 
-/** Development account roles on the local chain (hardhat's well-known keys, never real money). */
-const ADMIN = 0;
-const COORDINATOR = 1;
-const TREASURY = 2;
+// Development accounts on the local chain (hardhat's well-known keys, never real money): the
+// escrow's roles are LOCAL_ROLES (0-2), then the requester and the operators.
 const REQUESTER = 3;
 const FIRST_OPERATOR = 4;
 
@@ -34,10 +33,7 @@ export async function startEmbeddedChain(opts: {
   const chain = await startLocalChain({ accounts: FIRST_OPERATOR + opts.operators });
   try {
     const account = (i: number) => chain.accounts[i];
-    const { client: escrow } = await deployEscrow(account(ADMIN), {
-      admin: account(ADMIN).address,
-      coordinator: account(COORDINATOR).address,
-      treasury: account(TREASURY).address,
+    const escrow = await deployLocalEscrow(chain, {
       unstakeDelaySeconds: 7 * 24 * 3600,
       jobTimeoutSeconds: 30 * 24 * 3600,
     });
@@ -53,7 +49,7 @@ export async function startEmbeddedChain(opts: {
       env: {
         CHAIN_RPC_URL: chain.url,
         ESCROW_ADDRESS: escrow.address,
-        COORDINATOR_KEY: devPrivateKey(COORDINATOR),
+        COORDINATOR_KEY: devPrivateKey(LOCAL_ROLES.coordinator),
         // hardhat mines a block per transaction: one block deep is final here
         CHAIN_CONFIRMATIONS: '1',
         CHAIN_POLL_MS: '500',

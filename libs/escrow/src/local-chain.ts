@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import * as net from 'node:net';
 import { dirname, join } from 'node:path';
 import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet } from 'ethers';
+import { deployEscrow, EscrowClient } from './escrow-client';
 
 export const DEV_MNEMONIC = 'test test test test test test test test test test test junk';
 export const LOCAL_CHAIN_ID = 31337n;
@@ -223,4 +224,23 @@ export async function startLocalChain(options: LocalChainOptions = {}): Promise<
       return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
     },
   };
+}
+
+/** Dev account roles on a local chain: 0 admin, 1 coordinator, 2 treasury; the rest are free. */
+export const LOCAL_ROLES = { admin: 0, coordinator: 1, treasury: 2 } as const;
+
+/** Deploys an escrow on a local chain with the dev accounts in LOCAL_ROLES. */
+export async function deployLocalEscrow(
+  chain: LocalChain,
+  delays: { unstakeDelaySeconds?: number; jobTimeoutSeconds?: number } = {},
+): Promise<EscrowClient> {
+  const admin = chain.accounts[LOCAL_ROLES.admin];
+  const { client } = await deployEscrow(admin, {
+    admin: admin.address,
+    coordinator: chain.accounts[LOCAL_ROLES.coordinator].address,
+    treasury: chain.accounts[LOCAL_ROLES.treasury].address,
+    unstakeDelaySeconds: delays.unstakeDelaySeconds ?? 3600,
+    jobTimeoutSeconds: delays.jobTimeoutSeconds ?? 86_400,
+  });
+  return client;
 }

@@ -1,6 +1,7 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
 import { Job } from 'bullmq';
+import { tileGeometryOf } from '../planning/tile-geometry';
 import { AssemblyPayload, QueueName } from '../queues/queues';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { AssemblyRepository } from './assembly.repository';
@@ -28,13 +29,7 @@ export class AssemblyProcessor extends WorkerHost {
     const tiles = await Promise.all(
       frame.shards.map(async (s) => ({
         png: await this.storage.get(s.result!.storageKey),
-        region: { x: s.x, y: s.y, width: s.width, height: s.height },
-        margins: {
-          left: s.marginLeft,
-          top: s.marginTop,
-          right: s.marginRight,
-          bottom: s.marginBottom,
-        },
+        ...tileGeometryOf(s),
       })),
     );
     const image = await stitchFrame(size, tiles);

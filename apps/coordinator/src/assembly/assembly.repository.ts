@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { SHARD_GEOMETRY_SELECT } from '../planning/tile-geometry';
 import { PrismaService } from '../prisma/prisma.service';
 
 @Injectable()
@@ -19,14 +20,7 @@ export class AssemblyRepository {
           select: {
             status: true,
             verifiedAt: true,
-            x: true,
-            y: true,
-            width: true,
-            height: true,
-            marginLeft: true,
-            marginTop: true,
-            marginRight: true,
-            marginBottom: true,
+            ...SHARD_GEOMETRY_SELECT,
             result: { select: { storageKey: true } },
           },
         },

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { SHARD_GEOMETRY_SELECT } from '../planning/tile-geometry';
 import { AcceptedRender, samplesOf } from '../pricing/pricing';
 import { Prisma, PrismaService } from '../prisma/prisma.service';
 import type { PlannedTx } from './settlement-plan';
@@ -310,19 +311,7 @@ export class PayoutsRepository {
         paymentNote: true,
         settings: true,
         sceneInfo: true,
-        shards: {
-          where: { kind: 'WORK' },
-          select: {
-            x: true,
-            y: true,
-            width: true,
-            height: true,
-            marginLeft: true,
-            marginTop: true,
-            marginRight: true,
-            marginBottom: true,
-          },
-        },
+        shards: { where: { kind: 'WORK' }, select: SHARD_GEOMETRY_SELECT },
       },
     });
   }

@@ -11,6 +11,7 @@ import type { Requester } from '../auth/guards';
 import { Chain, CHAIN } from '../chain/chain';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { VerificationStrength } from '../jobs/dto/create-job.dto';
+import { tileGeometryOf } from '../planning/tile-geometry';
 import { priceOf, quoteJob, samplesOf } from '../pricing/pricing';
 import { PayoutsRepository } from './payouts.repository';
 
@@ -47,15 +48,7 @@ export class PayoutsService {
     }
     const settings = job.settings as { verification: string };
     const samples = samplesOf(job);
-    const tiles = job.shards.map((s) => ({
-      region: { x: s.x, y: s.y, width: s.width, height: s.height },
-      margins: {
-        left: s.marginLeft,
-        top: s.marginTop,
-        right: s.marginRight,
-        bottom: s.marginBottom,
-      },
-    }));
+    const tiles = job.shards.map(tileGeometryOf);
     const priceWei = BigInt(wei(job.priceWei) ?? this.config.DEFAULT_PRICE_WEI);
     const q = quoteJob({
       tiles,

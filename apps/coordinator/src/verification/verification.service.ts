@@ -24,6 +24,7 @@ import {
 } from '@tessera/verification';
 import { Queue } from 'bullmq';
 import { WorkSignalService } from '../dispatch/work-signal.service';
+import { marginsOf, regionOf } from '../planning/tile-geometry';
 import { AssemblyPayload, assemblyJobId, QueueName } from '../queues/queues';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { RenderedTile, VerificationRepository } from './verification.repository';
@@ -72,13 +73,7 @@ export class VerificationService {
       const policy = policyFor(strength);
       const score = reputationScore(await this.trustOf(shard.result.nodeId));
       if (shouldCheckTile(score, this.rng, policy)) {
-        const margins = {
-          left: shard.marginLeft,
-          top: shard.marginTop,
-          right: shard.marginRight,
-          bottom: shard.marginBottom,
-        };
-        const plan = planCropCheck(region(shard), margins, this.rng, policy);
+        const plan = planCropCheck(regionOf(shard), marginsOf(shard), this.rng, policy);
         for (const crop of plan.crops) {
           await this.issueCheck(shard, crop, 'CROP', shard.result, undefined);
         }
@@ -87,7 +82,7 @@ export class VerificationService {
         // Known-answer work: a verified tile by someone else, issued again like any lease.
         const known = await this.repo.verifiedTileNotBy(shard.jobId, shard.result.nodeId);
         if (known?.result) {
-          await this.issueCheck(known, region(known), 'RINGER', known.result, undefined, [
+          await this.issueCheck(known, regionOf(known), 'RINGER', known.result, undefined, [
             known.result.nodeId,
           ]);
         }
@@ -168,7 +163,7 @@ export class VerificationService {
     const check = await this.repo.findShard(checkShardId);
     if (!check?.result || check.verifiedAt || !check.checkedResultId) return;
     const checked = await this.repo.findResult(check.checkedResultId);
-    const checkRegion = region(check);
+    const checkRegion = regionOf(check);
     if (!checked) {
       // The checked work was thrown away meanwhile (its node was convicted): nothing to decide.
       await this.repo.markVerified([check.id]);
@@ -177,7 +172,7 @@ export class VerificationService {
     const mine = await this.load(check.result.storageKey);
     const theirs = frameRegionOfTile(
       await this.load(checked.storageKey),
-      region(checked.shard),
+      regionOf(checked.shard),
       checkRegion,
     );
     const comparison = await this.compare(checked, theirs, check.result, mine);
@@ -214,12 +209,12 @@ export class VerificationService {
     arbiterVsA: ComparisonResult,
   ) {
     const b = check.disputedResultId ? await this.repo.findResult(check.disputedResultId) : null;
-    const checkRegion = region(check);
+    const checkRegion = regionOf(check);
     let arbiterVsB: ComparisonResult | null = null;
     if (b) {
       const bPixels = frameRegionOfTile(
         await this.load(b.storageKey),
-        region(b.shard),
+        regionOf(b.shard),
         checkRegion,
       );
       arbiterVsB = await this.compare(
@@ -344,10 +339,6 @@ export class VerificationService {
   private async load(key: string): Promise<RgbaImage> {
     return decodePng(await this.storage.get(key));
   }
-}
-
-function region(s: { x: number; y: number; width: number; height: number }): PixelRegion {
-  return { x: s.x, y: s.y, width: s.width, height: s.height };
 }
 
 /** Right and bottom neighbours of every tile: each shared edge once. */
