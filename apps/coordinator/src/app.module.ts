@@ -3,7 +3,9 @@ import { AssemblyModule } from './assembly/assembly.module';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { DispatchModule } from './dispatch/dispatch.module';
+import { EventsModule } from './events/events.module';
 import { HealthController } from './health.controller';
 import { JobsModule } from './jobs/jobs.module';
 import { LeasesModule } from './leases/leases.module';
@@ -29,12 +31,14 @@ export class AppModule {
         PrismaModule,
         QueuesModule,
         DispatchModule,
+        EventsModule,
         AuthModule,
         StorageModule,
         JobsModule,
         NodesModule,
         LeasesModule,
         VerificationModule,
+        DashboardModule,
         ...workers,
       ],
       controllers: [HealthController],
