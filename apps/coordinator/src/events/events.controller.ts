@@ -62,7 +62,7 @@ export class EventsController {
       });
       chain = chain.catch(() => undefined);
     };
-    const unsubscribe = this.events.subscribe(send);
+    const unsubscribe = this.events.subscribe(send, () => res.end());
 
     const lastId = req.headers['last-event-id'];
     if (typeof lastId === 'string' && lastId) {

@@ -23,6 +23,7 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
   private readonly channel: string;
   private readonly log = new EventLog(LOG_CAPACITY);
   private readonly listeners = new Set<FarmEventListener>();
+  private readonly closers = new Set<() => void>();
   private publisher!: Redis;
   private subscriber!: Redis;
 
@@ -41,6 +42,9 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    // Open streams would keep the HTTP server from closing: end them, browsers reconnect.
+    for (const close of this.closers) close();
+    this.closers.clear();
     this.listeners.clear();
     this.publisher?.disconnect();
     this.subscriber?.disconnect();
@@ -57,10 +61,14 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  /** Listens to every event of the farm; returns the unsubscribe function. */
-  subscribe(listener: FarmEventListener): () => void {
+  /** Listens to every event of the farm; `close` is called at shutdown. Returns the unsubscribe. */
+  subscribe(listener: FarmEventListener, close?: () => void): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (close) this.closers.add(close);
+    return () => {
+      this.listeners.delete(listener);
+      if (close) this.closers.delete(close);
+    };
   }
 
   /** Events after `lastEventId`, or null when this replica no longer has it (send a snapshot). */

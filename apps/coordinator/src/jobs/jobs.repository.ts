@@ -196,16 +196,26 @@ export class JobsRepository {
         data: { status: 'CANCELLED', completedAt: new Date() },
       });
       if (count === 0) return null;
-      return tx.$queryRaw<{ leaseId: string; shardId: string }[]>`
-        WITH s AS (
-          UPDATE shards SET status = 'PENDING', lease_id = NULL, lease_expires_at = NULL
-          WHERE job_id = ${id}::uuid AND status = 'LEASED'
-          RETURNING id, lease_id
-        )
-        UPDATE leases l SET status = 'RELEASED', ended_at = clock_timestamp(), fail_reason = 'job cancelled'
-        FROM s WHERE l.id = s.lease_id AND l.status = 'ACTIVE'
-        RETURNING l.id::text AS "leaseId", s.id::text AS "shardId"`;
+      return this.endLeasesOfJob(id, tx);
     });
+  }
+
+  /** Ends every active lease of a (cancelled) job and frees its shards; the leases ended. */
+  endLeasesOfJob(id: string, tx: Prisma.TransactionClient = this.prisma) {
+    return tx.$queryRaw<{ leaseId: string; shardId: string }[]>`
+      WITH held AS (
+        -- the lease ids as they were: RETURNING of the update below sees them already cleared
+        SELECT id, lease_id FROM shards
+        WHERE job_id = ${id}::uuid AND status = 'LEASED'
+        FOR UPDATE
+      ), s AS (
+        UPDATE shards SET status = 'PENDING', lease_id = NULL, lease_expires_at = NULL
+        FROM held WHERE shards.id = held.id
+        RETURNING held.id, held.lease_id
+      )
+      UPDATE leases l SET status = 'RELEASED', ended_at = clock_timestamp(), fail_reason = 'job cancelled'
+      FROM s WHERE l.id = s.lease_id AND l.status = 'ACTIVE'
+      RETURNING l.id::text AS "leaseId", s.id::text AS "shardId"`;
   }
 
   jobStatus(id: string, apiKeyId: string | null) {

@@ -28,6 +28,9 @@ import { toJobView } from './job-view';
 import { JobsRepository, JobSummaryRow } from './jobs.repository';
 import { sha256File } from './sha256-file';
 
+/** Longer than any lease grant statement takes. */
+const CANCEL_RECHECK_MS = 2000;
+
 export interface UploadedScene {
   path: string;
   size: number;
@@ -131,18 +134,30 @@ export class JobsService implements OnModuleInit, OnModuleDestroy {
       if (!job) throw new NotFoundException('no such job');
       throw new ConflictException(`job is already ${job.status.toLowerCase()}`);
     }
-    for (const lease of ended) {
+    this.publishEnded(id, ended);
+    this.events.publish({ type: 'job.finished', jobId: id, status: 'CANCELLED' });
+    // A grant statement that read the job as RENDERING just before the cancel committed can
+    // still finish after it; one more pass shortly after ends such a straggler lease too.
+    setTimeout(() => {
+      this.repo.endLeasesOfJob(id).then(
+        (late) => this.publishEnded(id, late),
+        (e: Error) => this.logger.warn(`job ${id}: late lease cleanup failed: ${e.message}`),
+      );
+    }, CANCEL_RECHECK_MS).unref();
+    return { id, status: 'CANCELLED', leasesEnded: ended.length };
+  }
+
+  private publishEnded(jobId: string, leases: { leaseId: string; shardId: string }[]) {
+    for (const lease of leases) {
       this.events.publish({
         type: 'lease.ended',
-        jobId: id,
+        jobId,
         shardId: lease.shardId,
         leaseId: lease.leaseId,
         status: 'RELEASED',
         reason: 'job cancelled',
       });
     }
-    this.events.publish({ type: 'job.finished', jobId: id, status: 'CANCELLED' });
-    return { id, status: 'CANCELLED', leasesEnded: ended.length };
   }
 
   async frameImage(requester: Requester, id: string, frame: number): Promise<Readable> {

@@ -1,5 +1,7 @@
 import type { FarmEventEnvelope } from '../../src/events/farm-event';
 
+const RETRY_MS = 3000;
+
 export interface LiveHandlers {
   /** (Re)load the snapshot: on first connect, and whenever events may have been missed. */
   snapshot(): Promise<void>;
@@ -36,6 +38,9 @@ export class LiveFeed {
     source.addEventListener('error', () => {
       indicator?.classList.remove('on');
       if (indicator) indicator.textContent = 'reconnecting…';
+      // The browser retries by itself, except after an HTTP error (a replica starting, a proxy):
+      // then a fresh stream, which starts with `ready` and so with a snapshot.
+      if (source.readyState === EventSource.CLOSED) setTimeout(() => this.start(), RETRY_MS);
     });
     source.addEventListener('message', (m: MessageEvent<string>) => {
       this.queue.push(JSON.parse(m.data) as FarmEventEnvelope);
