@@ -40,7 +40,7 @@ SKIP_APT="${SKIP_APT:-0}"
 
 # Debian packages the project needs. To add one (e.g. chromium for the browser tests), append it
 # here and, if its binary is not named like the package, add a case to pkg_present below.
-APT_PACKAGES=(blender postgresql redis-server)
+APT_PACKAGES=(blender postgresql redis-server chromium)
 
 LOG_DIR=""
 

@@ -30,10 +30,10 @@ export async function quietFarm(): Promise<void> {
   }
 }
 
-export async function createApiKey(name = 'test'): Promise<string> {
+export async function createApiKey(name = 'test', opts: { admin?: boolean } = {}): Promise<string> {
   const prisma = testPrisma();
   try {
-    return (await issueApiKey(new AuthRepository(prisma), name)).secret;
+    return (await issueApiKey(new AuthRepository(prisma), name, opts)).secret;
   } finally {
     await prisma.$disconnect();
   }

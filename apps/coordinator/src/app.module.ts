@@ -4,7 +4,9 @@ import { AuthModule } from './auth/auth.module';
 import { ChainModule } from './chain/chain.module';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { DispatchModule } from './dispatch/dispatch.module';
+import { EventsModule } from './events/events.module';
 import { HealthController } from './health.controller';
 import { JobsModule } from './jobs/jobs.module';
 import { LeasesModule } from './leases/leases.module';
@@ -34,6 +36,7 @@ export class AppModule {
         PrismaModule,
         QueuesModule,
         DispatchModule,
+        EventsModule,
         AuthModule,
         StorageModule,
         JobsModule,
@@ -42,6 +45,7 @@ export class AppModule {
         VerificationModule,
         ChainModule,
         PayoutsModule,
+        DashboardModule,
         ...workers,
       ],
       controllers: [HealthController],

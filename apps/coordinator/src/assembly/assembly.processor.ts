@@ -1,6 +1,7 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
 import { Job } from 'bullmq';
+import { EventsService } from '../events/events.service';
 import { tileGeometryOf } from '../planning/tile-geometry';
 import { AssemblyPayload, QueueName } from '../queues/queues';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
@@ -15,6 +16,7 @@ export class AssemblyProcessor extends WorkerHost {
   constructor(
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
     private readonly repo: AssemblyRepository,
+    private readonly events: EventsService,
   ) {
     super();
   }
@@ -38,7 +40,10 @@ export class AssemblyProcessor extends WorkerHost {
     const thumbKey = `thumbs/${frame.jobId}/${name}.png`;
     await this.storage.put(imageKey, image, { contentType: 'image/png' });
     await this.storage.put(thumbKey, await makeThumbnail(image), { contentType: 'image/png' });
-    await this.repo.saveFrame(frame.id, frame.jobId, imageKey, thumbKey);
+    const jobDone = await this.repo.saveFrame(frame.id, frame.jobId, imageKey, thumbKey);
+    this.events.publish({ type: 'frame.assembled', jobId: frame.jobId, frame: frame.number });
+    if (jobDone)
+      this.events.publish({ type: 'job.finished', jobId: frame.jobId, status: 'COMPLETED' });
     this.logger.log(`job ${frame.jobId}: frame ${frame.number} assembled`);
   }
 }

@@ -28,20 +28,25 @@ export class AssemblyRepository {
     });
   }
 
-  /** Marks the frame done and, when it was the last one, the job completed. */
-  async saveFrame(frameId: string, jobId: string, imageKey: string, thumbKey: string) {
-    await this.prisma.$transaction(async (tx) => {
+  /** Marks the frame done and, when it was the last one, the job completed (then true). */
+  async saveFrame(
+    frameId: string,
+    jobId: string,
+    imageKey: string,
+    thumbKey: string,
+  ): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
       await tx.frame.update({
         where: { id: frameId },
         data: { status: 'DONE', imageKey, thumbKey, completedAt: new Date() },
       });
       const open = await tx.frame.count({ where: { jobId, status: { not: 'DONE' } } });
-      if (open === 0) {
-        await tx.job.updateMany({
-          where: { id: jobId, status: 'RENDERING' },
-          data: { status: 'COMPLETED', completedAt: new Date() },
-        });
-      }
+      if (open > 0) return false;
+      const { count } = await tx.job.updateMany({
+        where: { id: jobId, status: 'RENDERING' },
+        data: { status: 'COMPLETED', completedAt: new Date() },
+      });
+      return count === 1;
     });
   }
 }

@@ -29,10 +29,18 @@ export function apiKeyFromHeaders(headers: Record<string, string | string[] | un
 
 /** Creates a key through anything that can store its hash; returns the secret (shown once). */
 export async function issueApiKey(
-  store: { createApiKey(name: string, hash: string, prefix: string): Promise<{ id: string }> },
+  store: {
+    createApiKey(
+      name: string,
+      hash: string,
+      prefix: string,
+      admin?: boolean,
+    ): Promise<{ id: string }>;
+  },
   name: string,
+  opts: { admin?: boolean } = {},
 ): Promise<{ id: string; secret: string }> {
   const key = generateApiKey();
-  const { id } = await store.createApiKey(name, key.hash, key.prefix);
+  const { id } = await store.createApiKey(name, key.hash, key.prefix, opts.admin ?? false);
   return { id, secret: key.secret };
 }

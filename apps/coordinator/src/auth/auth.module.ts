@@ -1,10 +1,12 @@
 import { Global, Module } from '@nestjs/common';
 import { AuthRepository } from './auth.repository';
-import { ApiKeyGuard, NodeSessionGuard } from './guards';
+import { AdminGuard, ApiKeyGuard, NodeSessionGuard } from './guards';
+import { SessionController } from './session.controller';
 
 @Global()
 @Module({
-  providers: [AuthRepository, ApiKeyGuard, NodeSessionGuard],
-  exports: [AuthRepository, ApiKeyGuard, NodeSessionGuard],
+  controllers: [SessionController],
+  providers: [AuthRepository, ApiKeyGuard, AdminGuard, NodeSessionGuard],
+  exports: [AuthRepository, ApiKeyGuard, AdminGuard, NodeSessionGuard],
 })
 export class AuthModule {}

@@ -8,11 +8,21 @@ export class AuthRepository {
   findActiveApiKeyByHash(hash: string) {
     return this.prisma.apiKey.findFirst({
       where: { hash, revokedAt: null },
-      select: { id: true, name: true },
+      select: { id: true, name: true, admin: true },
     });
   }
 
-  createApiKey(name: string, hash: string, prefix: string) {
-    return this.prisma.apiKey.create({ data: { name, hash, prefix }, select: { id: true } });
+  findActiveApiKeyById(id: string) {
+    return this.prisma.apiKey.findFirst({
+      where: { id, revokedAt: null },
+      select: { id: true, name: true, admin: true },
+    });
+  }
+
+  createApiKey(name: string, hash: string, prefix: string, admin = false) {
+    return this.prisma.apiKey.create({
+      data: { name, hash, prefix, admin },
+      select: { id: true },
+    });
   }
 }

@@ -2,10 +2,12 @@ import {
   Body,
   Controller,
   Get,
+  HttpCode,
   Param,
   ParseIntPipe,
   ParseUUIDPipe,
   Post,
+  Query,
   StreamableFile,
   UploadedFile,
   UseGuards,
@@ -15,6 +17,7 @@ import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard, CurrentRequester, Requester } from '../auth/guards';
 import { CreateJobDto } from './dto/create-job.dto';
+import { ListJobsDto } from './dto/list-jobs.dto';
 import { JobsService } from './jobs.service';
 
 @ApiTags('jobs')
@@ -33,6 +36,17 @@ export class JobsController {
     @Body() body: CreateJobDto,
   ) {
     return this.jobs.submit(requester, scene && { path: scene.path, size: scene.size }, body);
+  }
+
+  @Get()
+  list(@CurrentRequester() requester: Requester, @Query() query: ListJobsDto) {
+    return this.jobs.list(requester, query);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  cancel(@CurrentRequester() requester: Requester, @Param('id', ParseUUIDPipe) id: string) {
+    return this.jobs.cancel(requester, id);
   }
 
   @Get(':id')

@@ -4,6 +4,24 @@ import type { PaymentTerms } from '../pricing/pricing';
 import { Prisma, PrismaService } from '../prisma/prisma.service';
 import type { JobSettings } from './dto/create-job.dto';
 
+export interface JobSummaryRow {
+  id: string;
+  status: string;
+  error: string | null;
+  settings: unknown;
+  sceneInfo: unknown;
+  createdAt: Date;
+  plannedAt: Date | null;
+  completedAt: Date | null;
+  owner: string;
+  framesTotal: number;
+  framesDone: number;
+  tilesTotal: number;
+  tilesDone: number;
+  tilesVerified: number;
+  renderMs: bigint;
+}
+
 @Injectable()
 export class JobsRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -145,6 +163,80 @@ export class JobsRepository {
           },
         },
       },
+    });
+  }
+
+  /** One page of jobs with their progress counts; `apiKeyId` null lists every job (admin). */
+  listJobs(apiKeyId: string | null, filter: { status?: string; before?: Date; limit: number }) {
+    return this.prisma.$queryRaw<JobSummaryRow[]>`
+      SELECT j.id::text AS id, j.status::text AS status, j.error, j.settings, j.scene_info AS "sceneInfo",
+             j.created_at AS "createdAt", j.planned_at AS "plannedAt", j.completed_at AS "completedAt",
+             k.name AS owner,
+             fr.total AS "framesTotal", fr.done AS "framesDone",
+             sh.total AS "tilesTotal", sh.done AS "tilesDone", sh.verified AS "tilesVerified",
+             rs.render_ms AS "renderMs"
+      FROM jobs j
+      JOIN api_keys k ON k.id = j.api_key_id
+      CROSS JOIN LATERAL (
+        SELECT count(*)::int AS total, count(*) FILTER (WHERE f.status = 'DONE')::int AS done
+        FROM frames f WHERE f.job_id = j.id) fr
+      CROSS JOIN LATERAL (
+        SELECT count(*)::int AS total, count(*) FILTER (WHERE s.status = 'DONE')::int AS done,
+               count(*) FILTER (WHERE s.verified_at IS NOT NULL)::int AS verified
+        FROM shards s WHERE s.job_id = j.id AND s.kind = 'WORK') sh
+      CROSS JOIN LATERAL (
+        -- node time spent on the job so far, checks and redone work included
+        SELECT coalesce(sum(r.render_ms), 0)::bigint AS render_ms
+        FROM results r JOIN shards s ON s.id = r.shard_id WHERE s.job_id = j.id) rs
+      WHERE (${apiKeyId}::uuid IS NULL OR j.api_key_id = ${apiKeyId}::uuid)
+        AND (${filter.status ?? null}::text IS NULL OR j.status::text = ${filter.status ?? null}::text)
+        AND (${filter.before ?? null}::timestamptz IS NULL OR j.created_at < ${filter.before ?? null}::timestamptz)
+      ORDER BY j.created_at DESC
+      LIMIT ${filter.limit}`;
+  }
+
+  /**
+   * Cancels an unfinished job: no shard of it is granted again (grants take RENDERING jobs only),
+   * and its active leases end now, so their agents get 410 on the next heartbeat or completion.
+   * Returns the ended leases, or null when the job is not the requester's or already finished.
+   */
+  async cancelJob(id: string, apiKeyId: string | null) {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.job.updateMany({
+        where: {
+          id,
+          status: { in: ['PLANNING', 'RENDERING'] },
+          ...(apiKeyId ? { apiKeyId } : {}),
+        },
+        data: { status: 'CANCELLED', completedAt: new Date() },
+      });
+      if (count === 0) return null;
+      return this.endLeasesOfJob(id, tx);
+    });
+  }
+
+  /** Ends every active lease of a (cancelled) job and frees its shards; the leases ended. */
+  endLeasesOfJob(id: string, tx: Prisma.TransactionClient = this.prisma) {
+    return tx.$queryRaw<{ leaseId: string; shardId: string }[]>`
+      WITH held AS (
+        -- the lease ids as they were: RETURNING of the update below sees them already cleared
+        SELECT id, lease_id FROM shards
+        WHERE job_id = ${id}::uuid AND status = 'LEASED'
+        FOR UPDATE
+      ), s AS (
+        UPDATE shards SET status = 'PENDING', lease_id = NULL, lease_expires_at = NULL
+        FROM held WHERE shards.id = held.id
+        RETURNING held.id, held.lease_id
+      )
+      UPDATE leases l SET status = 'RELEASED', ended_at = clock_timestamp(), fail_reason = 'job cancelled'
+      FROM s WHERE l.id = s.lease_id AND l.status = 'ACTIVE'
+      RETURNING l.id::text AS "leaseId", s.id::text AS "shardId"`;
+  }
+
+  jobStatus(id: string, apiKeyId: string | null) {
+    return this.prisma.job.findFirst({
+      where: { id, ...(apiKeyId ? { apiKeyId } : {}) },
+      select: { status: true },
     });
   }
 

@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import {
   BadRequestException,
+  ConflictException,
   Inject,
   Injectable,
   Logger,
@@ -17,12 +18,18 @@ import { Readable } from 'node:stream';
 import { Requester } from '../auth/guards';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { redisConnection } from '../dispatch/redis';
+import { EventsService } from '../events/events.service';
 import { planningJobId, PlanningPayload, QueueName } from '../queues/queues';
 import { BLOB_STORAGE, BlobNotFoundError, BlobStorage } from '../storage/blob-storage';
 import { CreateJobDto, toJobSettings } from './dto/create-job.dto';
+import { ListJobsDto } from './dto/list-jobs.dto';
+import { estimateRemainingMs } from './job-eta';
 import { toJobView } from './job-view';
-import { JobsRepository } from './jobs.repository';
+import { JobsRepository, JobSummaryRow } from './jobs.repository';
 import { sha256File } from './sha256-file';
+
+/** Longer than any lease grant statement takes. */
+const CANCEL_RECHECK_MS = 2000;
 
 export interface UploadedScene {
   path: string;
@@ -39,6 +46,7 @@ export class JobsService implements OnModuleInit, OnModuleDestroy {
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
     @InjectQueue(QueueName.Planning) private readonly planning: Queue<PlanningPayload>,
     private readonly repo: JobsRepository,
+    private readonly events: EventsService,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -106,6 +114,52 @@ export class JobsService implements OnModuleInit, OnModuleDestroy {
     return toJobView(job);
   }
 
+  /** The requester's jobs, newest first (an admin key sees every job). */
+  async list(requester: Requester, filter: ListJobsDto) {
+    const rows = await this.repo.listJobs(requester.admin ? null : requester.apiKeyId, {
+      status: filter.status,
+      before: filter.before ? new Date(filter.before) : undefined,
+      limit: filter.limit ?? 50,
+    });
+    const now = new Date();
+    return rows.map((r) => toJobSummary(r, now));
+  }
+
+  /** Cancels a planning or rendering job: leases end, no shard of it is granted again. */
+  async cancel(requester: Requester, id: string) {
+    const scope = requester.admin ? null : requester.apiKeyId;
+    const ended = await this.repo.cancelJob(id, scope);
+    if (!ended) {
+      const job = await this.repo.jobStatus(id, scope);
+      if (!job) throw new NotFoundException('no such job');
+      throw new ConflictException(`job is already ${job.status.toLowerCase()}`);
+    }
+    this.publishEnded(id, ended);
+    this.events.publish({ type: 'job.finished', jobId: id, status: 'CANCELLED' });
+    // A grant statement that read the job as RENDERING just before the cancel committed can
+    // still finish after it; one more pass shortly after ends such a straggler lease too.
+    setTimeout(() => {
+      this.repo.endLeasesOfJob(id).then(
+        (late) => this.publishEnded(id, late),
+        (e: Error) => this.logger.warn(`job ${id}: late lease cleanup failed: ${e.message}`),
+      );
+    }, CANCEL_RECHECK_MS).unref();
+    return { id, status: 'CANCELLED', leasesEnded: ended.length };
+  }
+
+  private publishEnded(jobId: string, leases: { leaseId: string; shardId: string }[]) {
+    for (const lease of leases) {
+      this.events.publish({
+        type: 'lease.ended',
+        jobId,
+        shardId: lease.shardId,
+        leaseId: lease.leaseId,
+        status: 'RELEASED',
+        reason: 'job cancelled',
+      });
+    }
+  }
+
   async frameImage(requester: Requester, id: string, frame: number): Promise<Readable> {
     const found = await this.repo.findFrameForRequester(id, frame, requester.apiKeyId);
     if (!found) throw new NotFoundException('no such frame in this job');
@@ -134,4 +188,28 @@ export class JobsService implements OnModuleInit, OnModuleDestroy {
     const key = await this.repo.deleteSceneIfUnused(sceneSha256);
     if (key) await this.storage.delete(key);
   }
+}
+
+function toJobSummary(r: JobSummaryRow, now: Date) {
+  const tiles = { total: r.tilesTotal, done: r.tilesDone, verified: r.tilesVerified };
+  const open = r.status === 'PLANNING' || r.status === 'RENDERING';
+  return {
+    id: r.id,
+    status: r.status,
+    error: r.error,
+    owner: r.owner,
+    settings: r.settings,
+    scene: r.sceneInfo,
+    createdAt: r.createdAt,
+    plannedAt: r.plannedAt,
+    completedAt: r.completedAt,
+    progress: {
+      frames: { total: r.framesTotal, done: r.framesDone },
+      tiles,
+      percent: tiles.total ? Math.round((100 * tiles.done) / tiles.total) : 0,
+    },
+    etaMs: open ? estimateRemainingMs(tiles, r.plannedAt, now) : null,
+    // Node time so far; the price in wei comes with payouts.
+    cost: { renderMs: Number(r.renderMs) },
+  };
 }

@@ -202,9 +202,9 @@ export class LeasesRepository {
     return rows.length === 1;
   }
 
-  /** Returns lapsed shards to the pool; how many were freed. Safe to run on every replica. */
-  async expireLapsed(): Promise<number> {
-    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+  /** Returns lapsed shards to the pool; the leases that ended. Safe to run on every replica. */
+  async expireLapsed(): Promise<{ id: string; shardId: string; jobId: string }[]> {
+    return this.prisma.$queryRaw<{ id: string; shardId: string; jobId: string }[]>`
       WITH s AS (
         SELECT id, lease_id FROM shards
         WHERE status = 'LEASED' AND lease_expires_at < now()
@@ -212,12 +212,11 @@ export class LeasesRepository {
       ), freed AS (
         UPDATE shards SET status = 'PENDING', lease_id = NULL, lease_expires_at = NULL
         FROM s WHERE shards.id = s.id
-        RETURNING s.lease_id
+        RETURNING s.lease_id, shards.id AS shard_id, shards.job_id
       )
       UPDATE leases l SET status = 'EXPIRED', ended_at = clock_timestamp()
       FROM freed WHERE l.id = freed.lease_id AND l.status = 'ACTIVE'
-      RETURNING l.id::text AS id`;
-    return rows.length;
+      RETURNING l.id::text AS id, freed.shard_id::text AS "shardId", freed.job_id::text AS "jobId"`;
   }
 
   touchNode(nodeId: string): Promise<unknown> {

@@ -17,6 +17,7 @@ import sharp from 'sharp';
 import { NodeClaims } from '../auth/session-token';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { WorkSignalService } from '../dispatch/work-signal.service';
+import { EventsService } from '../events/events.service';
 import { QueueName, VerificationPayload, verificationJobId } from '../queues/queues';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { JobFactsRepository } from './job-facts.repository';
@@ -37,6 +38,7 @@ export class LeasesService {
     private readonly repo: LeasesRepository,
     private readonly jobs: JobFactsRepository,
     private readonly signal: WorkSignalService,
+    private readonly events: EventsService,
   ) {}
 
   private readonly touched = new Map<string, number>();
@@ -55,6 +57,14 @@ export class LeasesService {
         return null;
       }
       if (shard) {
+        this.events.publish({
+          type: 'lease.granted',
+          jobId: shard.jobId,
+          shardId: shard.shardId,
+          leaseId: shard.leaseId,
+          nodeId: node.nodeId,
+          frame: shard.frameNumber,
+        });
         const facts = await this.jobs.get(shard.jobId);
         const key = resultKey(shard.jobId, shard.shardId, shard.leaseId);
         return {
@@ -111,6 +121,14 @@ export class LeasesService {
       renderMs: body.renderMs,
     });
     if (!done) throw new GoneException('lease expired before completion; the shard was re-queued');
+    this.events.publish({
+      type: 'lease.completed',
+      jobId: done.jobId,
+      shardId: done.shardId,
+      leaseId,
+      nodeId: node.nodeId,
+      renderMs: body.renderMs,
+    });
     // Verification decides what happens next (checks, then assembly); ids only in the queue.
     await this.verification.add(
       'result',
@@ -121,14 +139,18 @@ export class LeasesService {
   }
 
   async fail(node: NodeClaims, leaseId: string, reason: string, released = false) {
-    await this.liveLease(node, leaseId, { allowLapsed: true });
-    const ok = await this.repo.release(
-      leaseId,
-      node.nodeId,
-      released ? 'RELEASED' : 'FAILED',
-      reason,
-    );
+    const lease = await this.liveLease(node, leaseId, { allowLapsed: true });
+    const status = released ? 'RELEASED' : 'FAILED';
+    const ok = await this.repo.release(leaseId, node.nodeId, status, reason);
     if (!ok) throw new GoneException('lease already ended');
+    this.events.publish({
+      type: 'lease.ended',
+      jobId: lease.jobId,
+      shardId: lease.shardId,
+      leaseId,
+      status,
+      reason,
+    });
     this.signal.notify();
     return { released: true };
   }
@@ -145,8 +167,17 @@ export class LeasesService {
   /** Frees lapsed leases; wakes waiting agents when something came back. */
   async sweep(): Promise<number> {
     const freed = await this.repo.expireLapsed();
-    if (freed > 0) this.signal.notify();
-    return freed;
+    if (freed.length > 0) this.signal.notify();
+    for (const lease of freed) {
+      this.events.publish({
+        type: 'lease.ended',
+        jobId: lease.jobId,
+        shardId: lease.shardId,
+        leaseId: lease.id,
+        status: 'EXPIRED',
+      });
+    }
+    return freed.length;
   }
 
   private async liveLease(node: NodeClaims, leaseId: string, opts: { allowLapsed?: boolean } = {}) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { WorkSignalService } from '../dispatch/work-signal.service';
+import { EventsService } from '../events/events.service';
 import { JobSettings } from '../jobs/dto/create-job.dto';
 import { JobsRepository } from '../jobs/jobs.repository';
 import { paymentTerms, PricingError, samplesOf } from '../pricing/pricing';
@@ -27,6 +28,7 @@ export class PlanningProcessor extends WorkerHost {
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
     private readonly jobs: JobsRepository,
     private readonly signal: WorkSignalService,
+    private readonly events: EventsService,
   ) {
     super();
   }
@@ -61,6 +63,12 @@ export class PlanningProcessor extends WorkerHost {
           `job ${job.id}: ${plan.frames.length} frames x ${plan.tiles.length} tiles planned`,
         );
         this.signal.notify();
+        this.events.publish({
+          type: 'job.planned',
+          jobId: job.id,
+          frames: plan.frames.length,
+          tiles: plan.tiles.length,
+        });
       }
     } catch (e) {
       if (
@@ -69,6 +77,12 @@ export class PlanningProcessor extends WorkerHost {
         e instanceof PricingError
       ) {
         await this.jobs.markFailed(job.id, e.message);
+        this.events.publish({
+          type: 'job.finished',
+          jobId: job.id,
+          status: 'FAILED',
+          error: e.message,
+        });
         throw new UnrecoverableError(e.message);
       }
       // Transient (storage, Blender crash): retried; after the last attempt the job fails visibly.

@@ -24,10 +24,11 @@ import {
 } from '@tessera/verification';
 import { Queue } from 'bullmq';
 import { WorkSignalService } from '../dispatch/work-signal.service';
+import { EventsService } from '../events/events.service';
 import { marginsOf, regionOf } from '../planning/tile-geometry';
 import { AssemblyPayload, assemblyJobId, QueueName } from '../queues/queues';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
-import { RenderedTile, VerificationRepository } from './verification.repository';
+import { NewVerdict, RenderedTile, VerificationRepository } from './verification.repository';
 
 type Strength = PolicyStrength | 'off';
 
@@ -52,6 +53,7 @@ export class VerificationService {
     @InjectQueue(QueueName.Assembly) private readonly assembly: Queue<AssemblyPayload>,
     private readonly repo: VerificationRepository,
     private readonly signal: WorkSignalService,
+    private readonly events: EventsService,
   ) {}
 
   /** A lease was completed: sample secret checks for a work tile, or evaluate a check. */
@@ -62,6 +64,7 @@ export class VerificationService {
     if (await this.repo.isBlocked(shard.jobId, shard.result.nodeId)) {
       await this.repo.discardResults([shard.result.id]);
       this.signal.notify();
+      this.events.publish({ type: 'job.changed', jobId: shard.jobId, reason: 'result dropped' });
       return shard.frameId;
     }
     if (shard.kind === 'CHECK') {
@@ -124,7 +127,7 @@ export class VerificationService {
           frameRegionOfTile(await image(rb), b.region, overlap),
         );
         const ok = comparison.verdict === 'match';
-        await this.repo.recordVerdict({
+        await this.recordVerdict({
           jobId,
           frameNumber,
           kind: 'OVERLAP',
@@ -155,6 +158,12 @@ export class VerificationService {
     const fresh = await this.repo.frameTiles(frameId);
     if (fresh.some((t) => !t.result)) return;
     await this.repo.markVerified(fresh.map((t) => t.shardId));
+    this.events.publish({
+      type: 'tiles.verified',
+      jobId,
+      frame: frameNumber,
+      shardIds: fresh.map((t) => t.shardId),
+    });
     await this.assembly.add('assemble', { frameId }, { jobId: assemblyJobId(frameId) });
   }
 
@@ -182,7 +191,7 @@ export class VerificationService {
       await this.arbitrate(check, checked, comparison);
       return;
     }
-    await this.repo.recordVerdict({
+    await this.recordVerdict({
       jobId: check.jobId,
       frameNumber: check.frameNumber,
       kind: check.purpose === 'RINGER' ? 'RINGER' : 'CROP',
@@ -227,7 +236,7 @@ export class VerificationService {
     const aOk = arbiterVsA.verdict === 'match';
     const bOk = arbiterVsB?.verdict === 'match';
     const outcome = aOk !== bOk ? 'PASS' : 'UNRESOLVED';
-    await this.repo.recordVerdict({
+    await this.recordVerdict({
       jobId: check.jobId,
       frameNumber: check.frameNumber,
       kind: 'ARBITRATION',
@@ -248,6 +257,7 @@ export class VerificationService {
       // Nobody can be blamed: both renders are redone by other nodes.
       await this.repo.discardResults([a.id, ...(b ? [b.id] : [])]);
       this.signal.notify();
+      this.events.publish({ type: 'job.changed', jobId: check.jobId, reason: 'dispute redone' });
       return;
     }
     const [winner, loser] = aOk ? [a, b!] : [b!, a];
@@ -270,7 +280,7 @@ export class VerificationService {
     );
     // Several disputes can resolve against the same node at once: one fraud verdict per job.
     if (firstConviction) {
-      await this.repo.recordVerdict({
+      await this.recordVerdict({
         jobId,
         frameNumber,
         kind: 'FRAUD',
@@ -285,6 +295,7 @@ export class VerificationService {
       );
     }
     this.signal.notify();
+    this.events.publish({ type: 'job.changed', jobId, reason: 'node convicted' });
   }
 
   private async issueCheck(
@@ -313,6 +324,20 @@ export class VerificationService {
       excludeNodeIds: [...excluded],
     });
     if (id) this.signal.notify();
+  }
+
+  private async recordVerdict(v: NewVerdict) {
+    const saved = await this.repo.recordVerdict(v);
+    this.events.publish({
+      type: 'verdict',
+      jobId: v.jobId,
+      frame: v.frameNumber,
+      kind: v.kind,
+      outcome: v.outcome,
+      nodes: [v.nodeA, v.nodeB].filter((n): n is string => !!n),
+      results: [v.resultA, v.resultB].filter((r): r is string => !!r),
+    });
+    return saved;
   }
 
   private async compare(a: ResultRef, pa: RgbaImage, b: ResultRef, pb: RgbaImage) {

@@ -1,0 +1,95 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { redisConnection } from '../dispatch/redis';
+import { EventLog } from './event-log';
+import type { FarmEvent, FarmEventEnvelope } from './farm-event';
+
+/** How many recent events each replica keeps for browsers that reconnect with Last-Event-ID. */
+const LOG_CAPACITY = 5000;
+
+export type FarmEventListener = (e: FarmEventEnvelope) => void;
+
+/**
+ * The farm's live events. Any service publishes a typed FarmEvent; it goes through one Redis
+ * pub/sub channel, so every replica's SSE clients see events from every replica (and from the
+ * queue workers wherever they run). Publishing never fails the caller: events are a view of state
+ * that is in Postgres, and a browser that misses one re-reads the snapshot.
+ */
+@Injectable()
+export class EventsService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(EventsService.name);
+  private readonly channel: string;
+  private readonly log = new EventLog(LOG_CAPACITY);
+  private readonly listeners = new Set<FarmEventListener>();
+  private readonly closers = new Set<() => void>();
+  private publisher!: Redis;
+  private subscriber!: Redis;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.channel = `${config.QUEUE_PREFIX}:farm-events`;
+  }
+
+  async onModuleInit(): Promise<void> {
+    const options = redisConnection(this.config.REDIS_URL);
+    this.publisher = new Redis(options);
+    this.subscriber = new Redis(options);
+    this.publisher.on('error', (e) => this.logger.warn(`redis: ${e.message}`));
+    this.subscriber.on('error', (e) => this.logger.warn(`redis: ${e.message}`));
+    this.subscriber.on('message', (_channel, message: string) => this.receive(message));
+    await this.subscriber.subscribe(this.channel);
+  }
+
+  onModuleDestroy(): void {
+    // Open streams would keep the HTTP server from closing: end them, browsers reconnect.
+    for (const close of this.closers) close();
+    this.closers.clear();
+    this.listeners.clear();
+    this.publisher?.disconnect();
+    this.subscriber?.disconnect();
+  }
+
+  publish(event: FarmEvent): void {
+    const envelope: FarmEventEnvelope = {
+      id: `${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`,
+      at: new Date().toISOString(),
+      event,
+    };
+    this.publisher.publish(this.channel, JSON.stringify(envelope)).catch((e: Error) => {
+      this.logger.warn(`event ${event.type} not published: ${e.message}`);
+    });
+  }
+
+  /** Listens to every event of the farm; `close` is called at shutdown. Returns the unsubscribe. */
+  subscribe(listener: FarmEventListener, close?: () => void): () => void {
+    this.listeners.add(listener);
+    if (close) this.closers.add(close);
+    return () => {
+      this.listeners.delete(listener);
+      if (close) this.closers.delete(close);
+    };
+  }
+
+  /** Events after `lastEventId`, or null when this replica no longer has it (send a snapshot). */
+  since(lastEventId: string): FarmEventEnvelope[] | null {
+    return this.log.since(lastEventId);
+  }
+
+  private receive(message: string): void {
+    let envelope: FarmEventEnvelope;
+    try {
+      envelope = JSON.parse(message) as FarmEventEnvelope;
+    } catch {
+      return;
+    }
+    this.log.push(envelope);
+    for (const listener of this.listeners) {
+      try {
+        listener(envelope);
+      } catch (e) {
+        this.logger.warn(`event listener failed: ${(e as Error).message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,119 @@
+import { api, HttpError, NodeView } from './api.js';
+import { duration, h, short, time } from './dom.js';
+import { LiveFeed, throttle } from './live.js';
+
+/** The farm's nodes (admin keys): status, capabilities, current work, throughput, reputation. */
+export function nodesPage(root: HTMLElement): void {
+  const body = h('tbody');
+  const message = h('p', { class: 'muted' });
+  root.replaceChildren(
+    h('h2', {}, 'Nodes'),
+    h(
+      'table',
+      { id: 'nodes' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ...[
+            'node',
+            'status',
+            'capabilities',
+            'current shard',
+            'throughput (10 min)',
+            'tiles',
+            'reputation',
+            'blocklisted on',
+            'earnings',
+          ].map((c) => h('th', {}, c)),
+        ),
+      ),
+      body,
+    ),
+    message,
+  );
+  const load = async () => {
+    try {
+      const nodes = await api<NodeView[]>('/api/v1/dashboard/nodes');
+      message.textContent = nodes.length ? '' : 'No node has joined yet.';
+      body.replaceChildren(...nodes.map(row));
+    } catch (e) {
+      if (e instanceof HttpError && e.status === 403) {
+        message.textContent =
+          'The farm view needs an admin API key (npm run apikey -- create <name> --admin).';
+        return;
+      }
+      throw e;
+    }
+  };
+  const reload = throttle(() => void load(), 2000);
+  new LiveFeed('/api/v1/events', { snapshot: load, apply: reload }).start();
+}
+
+function row(n: NodeView): HTMLElement {
+  const caps = n.capabilities ?? {};
+  return h(
+    'tr',
+    { 'data-node': n.id },
+    h('td', {}, n.name ?? short(n.id), h('div', {}, h('code', {}, n.address))),
+    h(
+      'td',
+      {},
+      h(
+        'span',
+        { class: `status ${n.online ? 'COMPLETED' : 'FAILED'}` },
+        n.online ? 'online' : 'offline',
+      ),
+      h('div', { class: 'muted' }, `seen ${time(n.lastSeenAt)}`),
+    ),
+    h(
+      'td',
+      {},
+      h(
+        'code',
+        {},
+        Object.entries(caps)
+          .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+          .join(', ')
+          .slice(0, 200),
+      ),
+    ),
+    h(
+      'td',
+      {},
+      ...n.current.map((c) =>
+        h(
+          'div',
+          {},
+          h('a', { href: `/dashboard/jobs/${c.jobId}` }, short(c.jobId)),
+          ` frame ${c.frameNumber} tile ${c.tileX},${c.tileY}${c.kind === 'CHECK' ? ' (check)' : ''}`,
+        ),
+      ),
+    ),
+    h('td', {}, `${n.throughput.tiles} tiles, ${duration(n.throughput.renderMs)} rendering`),
+    h('td', {}, n.tilesTotal),
+    h(
+      'td',
+      {},
+      `${Math.round(n.reputation.score * 100)}%`,
+      n.reputation.failedChecks
+        ? h('div', { class: 'error' }, `${n.reputation.failedChecks} failed checks`)
+        : null,
+    ),
+    h(
+      'td',
+      {},
+      ...n.blocklists.map((b) =>
+        h(
+          'div',
+          { class: 'error' },
+          h('a', { href: `/dashboard/jobs/${b.jobId}` }, short(b.jobId)),
+          ` ${b.reason}`,
+        ),
+      ),
+    ),
+    h('td', {}, n.earnings ?? '–'),
+  );
+}

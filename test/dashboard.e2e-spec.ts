@@ -1,0 +1,466 @@
+// The dashboard in a real browser (headless Chromium via playwright-core) against a real farm: two
+// coordinator replicas (agents on one, the browser on the other, so live events cross replicas
+// through Redis), real agents and Blender. A job submitted from the page fills its grid live and
+// shows its frames; a 4,800-tile job stays responsive; a cheater's rejected tile shows its verdict.
+import { makeTestScene } from '@tessera/blender';
+import { Wallet } from 'ethers';
+import { unzipSync } from 'fflate';
+import Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { Agent } from '../apps/render-node/src/agent/agent';
+import { CoordinatorClient } from '../apps/render-node/src/coordinator/coordinator-client';
+import { Coordinator, FarmProcess, startAgent, startCoordinator } from '../scripts/lib/local-farm';
+import { RequesterClient } from '../scripts/lib/requester-client';
+import { ARTIFACTS_DIR, launchBrowser, signIn } from './support/browser';
+import { cheatCatalogue } from './support/cheats';
+import { createApiKey, quietFarm, testPrisma } from './support/farm';
+import { cleanupTmpDirs, redisUrl, tmpDir, uniqueQueuePrefix } from './support/test-env';
+
+jest.setTimeout(300_000);
+
+beforeAll(() => quietFarm());
+
+const prisma = testPrisma();
+const prefix = uniqueQueuePrefix('dashboard');
+const processes: FarmProcess[] = [];
+let workers: Coordinator;
+let web: Coordinator;
+let browser: BrowserContext;
+let page: Page;
+let apiKey: string;
+let farmEnv: NodeJS.ProcessEnv;
+
+// Code that runs in the page is written as strings: it needs the DOM, which the tests' tsconfig
+// (Node) does not type. `tessera` is the job page's handle (grid and apply), see job-page.ts.
+const gridSize = (n: number) => `typeof tessera !== 'undefined' && tessera.grid.size === ${n}`;
+const count = (state: string) => `tessera.grid.count(${JSON.stringify(state)})`;
+
+beforeAll(async () => {
+  const storage = tmpDir();
+  const env = { QUEUE_PREFIX: prefix, STORAGE_DIR: storage, NODE_ENV: 'test' };
+  farmEnv = env;
+  workers = await startCoordinator(env, { name: 'coordinator-a' });
+  processes.push(workers);
+  // The replica the browser talks to runs no queue workers and serves no agent.
+  web = await startCoordinator({ ...env, WORKERS: 'false' }, { name: 'coordinator-b' });
+  processes.push(web);
+  apiKey = await createApiKey('dashboard-artist');
+  browser = await launchBrowser();
+  page = await browser.newPage();
+  await signIn(page, web.url, apiKey);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  for (const p of processes.reverse()) await p.stop();
+  await prisma.$disconnect();
+  cleanupTmpDirs();
+});
+
+let agentsStarted = false;
+
+/** Two honest agents on replica A, started once (each test can run on its own with -t). */
+function startHonestAgents(n = 2) {
+  if (agentsStarted) return;
+  agentsStarted = true;
+  for (let i = 1; i <= n; i++) {
+    const work = tmpDir();
+    processes.push(
+      startAgent(
+        workers.url,
+        {
+          TESSERA_NODE_KEY: join(work, 'node.key'),
+          TESSERA_WORK_DIR: join(work, 'work'),
+          TESSERA_THREADS: '1',
+          TESSERA_POLL_WAIT_MS: '5000',
+        },
+        { name: `honest-${i}` },
+      ),
+    );
+  }
+}
+
+test('a job submitted from the page fills its grid live; frames appear, open and download', async () => {
+  const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
+    width: 160,
+    height: 90,
+    samples: 8,
+    frames: 3,
+    seed: 11,
+  });
+  await page.goto(`${web.url}/dashboard`);
+  await page.setInputFiles('#submit-job input[name="scene"]', scene);
+  await page.fill('#submit-job input[name="tilesX"]', '2');
+  await page.fill('#submit-job input[name="tilesY"]', '2');
+  await page.click('#submit-job button[type="submit"]');
+  await page.waitForURL(/\/dashboard\/jobs\/[0-9a-f-]{36}$/, { timeout: 120_000 });
+  const jobId = page.url().split('/').pop()!;
+
+  // No agent yet: the whole grid is queued. Then record every state a cell takes, live.
+  await page.waitForFunction(gridSize(12));
+  expect(await page.evaluate(count('queued'))).toBe(12);
+  await page.evaluate(`
+    window.seen = new Set();
+    window.sameDocument = true;
+    new MutationObserver((records) => {
+      for (const r of records) {
+        const state = /s-([a-z]+)/.exec(r.target.className);
+        if (state) window.seen.add(state[1]);
+      }
+    }).observe(document.getElementById('grid'), {
+      subtree: true, attributes: true, attributeFilter: ['class'],
+    });`);
+  startHonestAgents(2);
+
+  await page.waitForSelector('#grid img[data-frame]', { timeout: 180_000 });
+  await page.waitForFunction(`${count('verified')} === 12`, undefined, { timeout: 180_000 });
+  await page.waitForFunction(`document.querySelectorAll('#grid img[data-frame]').length === 3`);
+  await page.waitForSelector('#job-status:text("COMPLETED")');
+  const live = (await page.evaluate(
+    `({ seen: [...window.seen], sameDocument: window.sameDocument })`,
+  )) as { seen: string[]; sameDocument: boolean };
+  // Filled by events, not by reloading: the cells went through leased to verified.
+  expect(live.sameDocument).toBe(true);
+  expect(live.seen).toEqual(expect.arrayContaining(['leased', 'verified']));
+  await page.waitForFunction(
+    `[...document.querySelectorAll('#grid img[data-frame]')].every((i) => i.complete && i.naturalWidth > 0)`,
+  );
+  await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-job.png'), fullPage: true });
+
+  // A thumbnail opens the full-size frame, which downloads as the same PNG the API serves.
+  await page.click('#grid img[data-frame="2"]');
+  await page.waitForFunction(
+    `(() => { const i = document.querySelector('#frame-full'); return !!i && i.complete && i.naturalWidth > 0; })()`,
+  );
+  expect(await page.evaluate(`document.querySelector('#frame-full').naturalWidth`)).toBe(160);
+  const client = new RequesterClient(web.url, apiKey);
+  const viaApi = await client.frame(jobId, 2);
+  const downloaded = await fetchInPage(page, '#download-frame');
+  expect(downloaded.equals(viaApi)).toBe(true);
+
+  // All frames as one zip.
+  const zip = unzipSync(new Uint8Array(await fetchInPage(page, '#download-all')));
+  expect(Object.keys(zip).sort()).toEqual(['frame-0001.png', 'frame-0002.png', 'frame-0003.png']);
+  for (const [name, bytes] of Object.entries(zip)) {
+    const frame = Number(/(\d+)/.exec(name)![1]);
+    expect(Buffer.from(bytes).equals(await client.frame(jobId, frame))).toBe(true);
+    expect((await sharp(Buffer.from(bytes)).metadata()).width).toBe(160);
+  }
+  // Thumbnails are stored PNGs of their own (at most 320 px wide).
+  const thumb = await fetchUrlInPage(page, `/api/v1/dashboard/jobs/${jobId}/frames/2/thumbnail`);
+  expect((await sharp(thumb).metadata()).width).toBeLessThanOrEqual(320);
+
+  // The jobs list shows it finished.
+  await page.goto(`${web.url}/dashboard?status=COMPLETED`);
+  await page.waitForSelector(`#jobs tr[data-job="${jobId}"] .status:text("COMPLETED")`);
+});
+
+test('a 300-frame x 16-tile job renders 4,800 cells and applies 100 tile updates in under 100 ms', async () => {
+  const jobId = await insertLargeJob(300, 4, 4);
+  await page.goto(`${web.url}/dashboard/jobs/${jobId}`);
+  await page.waitForFunction(gridSize(4800), undefined, { timeout: 60_000 });
+  const shardIds = await prisma.shard.findMany({
+    where: { jobId },
+    orderBy: [{ frameNumber: 'asc' }, { tileY: 'asc' }, { tileX: 'asc' }],
+    select: { id: true, frameNumber: true },
+  });
+
+  // Measured in the browser: applying 100 lease events and the next frame being painted.
+  const batch = shardIds.slice(0, 100).map((s, i) =>
+    envelope(`perf-${i}`, {
+      type: 'lease.granted',
+      jobId,
+      shardId: s.id,
+      leaseId: randomUUID(),
+      nodeId: randomUUID(),
+      frame: s.frameNumber,
+    }),
+  );
+  const times: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const events = batch.map((e) =>
+      round % 2 === 0
+        ? e
+        : {
+            ...e,
+            event: {
+              type: 'lease.ended',
+              jobId,
+              shardId: e.event.shardId,
+              leaseId: e.event.leaseId,
+              status: 'EXPIRED',
+            },
+          },
+    );
+    const elapsed = await page.evaluate(`(async () => {
+      const start = performance.now();
+      tessera.apply(${JSON.stringify(events)});
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      return performance.now() - start;
+    })()`);
+    times.push(elapsed as number);
+  }
+  console.log(
+    `100-tile update on a 4,800-cell grid: ${times.map((t) => t.toFixed(1)).join(', ')} ms`,
+  );
+  expect(Math.max(...times)).toBeLessThan(100);
+  expect(await page.evaluate(count('leased'))).toBe(100);
+
+  // The same through the real path: published on Redis, streamed by the other replica.
+  const redis = new Redis(redisUrl());
+  try {
+    const started = Date.now();
+    const pipeline = redis.pipeline();
+    for (const [i, s] of shardIds.slice(100, 200).entries()) {
+      pipeline.publish(
+        `${prefix}:farm-events`,
+        JSON.stringify(
+          envelope(`redis-${i}`, {
+            type: 'lease.completed',
+            jobId,
+            shardId: s.id,
+            leaseId: randomUUID(),
+            nodeId: randomUUID(),
+            renderMs: 1000,
+          }),
+        ),
+      );
+    }
+    await pipeline.exec();
+    await page.waitForFunction(`${count('rendered')} === 100`, undefined, {
+      timeout: 10_000,
+    });
+    console.log(`100 tile events from Redis to the page: ${Date.now() - started} ms`);
+  } finally {
+    redis.disconnect();
+  }
+  await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-large-job.png') });
+});
+
+test('the page survives a replica restart (resync on reconnect); cancel ends the leases and stops the grants', async () => {
+  const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
+    width: 160,
+    height: 90,
+    // long enough (160 tiles) to be still rendering when it is cancelled
+    samples: 32,
+    frames: 40,
+    seed: 12,
+  });
+  startHonestAgents();
+  const client = new RequesterClient(web.url, apiKey);
+  const job = await client.submit(scene, { tilesX: 2, tilesY: 2, verification: 'light' });
+  await page.goto(`${web.url}/dashboard/jobs/${job.id}`);
+  await page.waitForFunction(gridSize(160));
+  await page.evaluate('window.sameDocument = true');
+  const started = `(160 - ${count('queued')})`;
+  await page.waitForFunction(`${count('verified')} >= 1`, undefined, { timeout: 120_000 });
+
+  // The browser's replica goes away and comes back on the same address: EventSource reconnects
+  // with Last-Event-ID, the new process cannot replay it and says resync; the page re-reads.
+  const port = Number(new URL(web.url).port);
+  const t0 = Date.now();
+  await web.stop();
+  console.log(`replica stopped in ${Date.now() - t0} ms`);
+  await page.waitForSelector('#live:text("reconnecting")');
+  web = await startCoordinator({ ...farmEnv, WORKERS: 'false' }, { name: 'coordinator-b2', port });
+  processes.push(web);
+  await page.waitForSelector('#live:text("live")', { timeout: 30_000 });
+  console.log(`page live again ${Date.now() - t0} ms after the stop began`);
+  const atRestart = (await page.evaluate(started)) as number;
+  await page.waitForFunction(`${started} >= ${atRestart + 4}`, undefined, {
+    timeout: 120_000,
+  });
+  expect(await page.evaluate('window.sameDocument')).toBe(true);
+  console.log(`grid moving again ${Date.now() - t0} ms after the stop began`);
+
+  // Cancel from the page while agents hold leases of the job.
+  page.once('dialog', (d) => void d.accept());
+  await page.click('#cancel');
+  await page.waitForSelector('#job-status:text("CANCELLED")');
+  const cancelledAt = Date.now();
+  await new Promise((r) => setTimeout(r, 3000));
+  const active = await prisma.lease.count({
+    where: { status: 'ACTIVE', shard: { jobId: job.id } },
+  });
+  expect(active).toBe(0);
+  const granted = await prisma.lease.count({
+    where: { shard: { jobId: job.id }, grantedAt: { gt: new Date(cancelledAt) } },
+  });
+  expect(granted).toBe(0);
+  const left = await prisma.shard.count({ where: { jobId: job.id, status: { not: 'DONE' } } });
+  expect(left).toBeGreaterThan(0);
+  // A second cancel is a conflict, and someone else's key does not even see the job.
+  const again = await fetch(`${web.url}/api/v1/jobs/${job.id}/cancel`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}` },
+  });
+  expect(again.status).toBe(409);
+  const stranger = await fetch(`${web.url}/api/v1/jobs/${job.id}/cancel`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await createApiKey('stranger')}` },
+  });
+  expect(stranger.status).toBe(404);
+});
+
+test('a cheater is caught: its tile shows as rejected with the verdict, and the farm view shows the blocklist', async () => {
+  const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
+    width: 128,
+    height: 72,
+    samples: 8,
+    frames: 2,
+    seed: 5,
+  });
+  startHonestAgents();
+  const wallet = Wallet.createRandom();
+  const cheater = new Agent(new CoordinatorClient(workers.url, wallet), {
+    workDir: tmpDir(),
+    blenderPath: process.env.BLENDER_PATH ?? 'blender',
+    threads: 1,
+    renderTimeoutMs: 120_000,
+    pollWaitMs: 2000,
+    log: () => undefined,
+    tweaks: cheatCatalogue({ overlap: 4, samples: 8, earlierRenders: new Map() })['black tile'],
+  });
+  const running = cheater.start().catch(() => undefined);
+  try {
+    let node = null;
+    for (let i = 0; i < 100 && !node; i++) {
+      node = await prisma.node.findUnique({ where: { address: wallet.address } });
+      if (!node) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(node).not.toBeNull();
+    const client = new RequesterClient(web.url, apiKey);
+    const submitted = await client.submit(scene, {
+      tilesX: 3,
+      tilesY: 3,
+      overlap: 4,
+      verification: 'paranoid',
+    });
+    const job = await client.waitForJob(submitted.id, { timeoutMs: 240_000, intervalMs: 500 });
+    expect(job.status).toBe('COMPLETED');
+
+    // A work tile of the cheater's that was thrown away, and a verdict that failed it.
+    const rejected = await prisma.result.findMany({
+      where: { nodeId: node!.id, shard: { jobId: job.id, kind: 'WORK' }, acceptedFor: null },
+      include: { shard: true },
+    });
+    expect(rejected.length).toBeGreaterThan(0);
+    const verdicts = await prisma.verdict.findMany({
+      where: {
+        jobId: job.id,
+        outcome: 'FAIL',
+        OR: [
+          { resultA: { in: rejected.map((r) => r.id) } },
+          { resultB: { in: rejected.map((r) => r.id) } },
+        ],
+      },
+    });
+    expect(verdicts.length).toBeGreaterThan(0);
+    const blamed = rejected.find((r) =>
+      verdicts.some((v) => v.resultA === r.id || v.resultB === r.id),
+    )!;
+    const expected = verdicts.find((v) => v.resultA === blamed.id || v.resultB === blamed.id)!;
+
+    await page.goto(`${web.url}/dashboard/jobs/${job.id}`);
+    await page.waitForFunction(gridSize(18));
+    const cell = `#grid [data-f="${blamed.shard.frameNumber}"][data-x="${blamed.shard.tileX}"][data-y="${blamed.shard.tileY}"]`;
+    expect(await page.getAttribute(cell, 'class')).toContain('was-rejected');
+    await page.click(cell);
+    await page.waitForSelector(`#tile-detail .verdict.FAIL:has-text("${expected.kind} FAIL")`);
+    expect(await page.textContent('#tile-detail')).toContain('rejected');
+    await page.screenshot({
+      path: join(ARTIFACTS_DIR, 'dashboard-rejected-tile.png'),
+      fullPage: true,
+    });
+
+    // The farm view is for admin keys; there the cheater is blocklisted on the job.
+    await page.goto(`${web.url}/dashboard/nodes`);
+    await page.waitForSelector('p:text("needs an admin API key")');
+    await page.click('#sign-out');
+    await signIn(page, web.url, await createApiKey('operator', { admin: true }));
+    await page.goto(`${web.url}/dashboard/nodes`);
+    const row = `#nodes tr[data-node="${node!.id}"]`;
+    await page.waitForSelector(`${row} a[href="/dashboard/jobs/${job.id}"]`);
+    expect(await page.textContent(row)).toContain('lost an arbitration');
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-nodes.png'), fullPage: true });
+
+    // Payouts are not built yet: the page says so instead of failing.
+    await page.goto(`${web.url}/dashboard/payouts`);
+    await page.waitForSelector('#payouts-message:text("No payouts yet.")');
+  } finally {
+    await cheater.stop();
+    await running;
+  }
+});
+
+function envelope(id: string, event: Record<string, unknown>) {
+  return { id, at: new Date().toISOString(), event } as {
+    id: string;
+    at: string;
+    event: Record<string, string>;
+  };
+}
+
+/** Fetches a link's target inside the page (with its session cookie). */
+async function fetchInPage(page: Page, selector: string): Promise<Buffer> {
+  return fetchUrlInPage(page, (await page.getAttribute(selector, 'href'))!);
+}
+
+async function fetchUrlInPage(page: Page, url: string): Promise<Buffer> {
+  const bytes = await page.evaluate(`fetch(${JSON.stringify(url)}).then(async (res) => {
+    if (!res.ok) throw new Error(res.url + ': ' + res.status);
+    return [...new Uint8Array(await res.arrayBuffer())];
+  })`);
+  return Buffer.from(bytes as number[]);
+}
+
+/** A planned job of this key, straight in the database (cancelled, so no agent leases it). */
+async function insertLargeJob(frames: number, tilesX: number, tilesY: number): Promise<string> {
+  const key = await prisma.apiKey.findFirstOrThrow({
+    where: { name: 'dashboard-artist' },
+    orderBy: { createdAt: 'desc' },
+  });
+  const sha256 = randomUUID().replace(/-/g, '').padEnd(64, '0');
+  await prisma.scene.create({
+    data: { sha256, size: BigInt(1), storageKey: `scenes/${sha256}.blend` },
+  });
+  const job = await prisma.job.create({
+    data: {
+      apiKeyId: key.id,
+      sceneSha256: sha256,
+      settings: {},
+      seed: 0,
+      status: 'CANCELLED',
+      plannedAt: new Date(),
+    },
+  });
+  await prisma.frame.createMany({
+    data: Array.from({ length: frames }, (_, i) => ({ jobId: job.id, number: i + 1 })),
+  });
+  const rows = await prisma.frame.findMany({
+    where: { jobId: job.id },
+    select: { id: true, number: true },
+  });
+  const shards = rows.flatMap((f) =>
+    Array.from({ length: tilesX * tilesY }, (_, t) => ({
+      jobId: job.id,
+      frameId: f.id,
+      frameNumber: f.number,
+      tileX: t % tilesX,
+      tileY: Math.floor(t / tilesX),
+      x: (t % tilesX) * 40,
+      y: Math.floor(t / tilesX) * 30,
+      width: 40,
+      height: 30,
+      marginLeft: 0,
+      marginTop: 0,
+      marginRight: 0,
+      marginBottom: 0,
+    })),
+  );
+  await prisma.shard.createMany({ data: shards });
+  return job.id;
+}
