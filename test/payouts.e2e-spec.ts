@@ -301,6 +301,18 @@ describe('a job with two honest nodes and one cheater', () => {
       .costSoFar;
     expect(BigInt(cost.verificationWei)).toBeGreaterThan(0n);
     expect(BigInt(cost.workWei) + BigInt(cost.verificationWei)).toBe(paid);
+    // the farm-wide lists say the same: the payouts list and the job list's cost
+    const [, list] = await api<{ items: { kind: string; jobId: string; amountWei: string }[] }>(
+      'GET',
+      '/api/v1/payouts',
+    );
+    const settledHere = list.items.filter((i) => i.jobId === jobId && i.kind === 'settled');
+    expect(settledHere.reduce((sum, i) => sum + BigInt(i.amountWei), 0n)).toBe(paid);
+    const [, jobs] = await api<{ id: string; cost: { wei: string | null } }[]>(
+      'GET',
+      '/api/v1/jobs',
+    );
+    expect(jobs.find((j) => j.id === jobId)?.cost.wei).toBe(String(paid));
     expect(entry('ACCRUED', cheater.address)).toEqual([]);
     expect(entry('SETTLED', cheater.address)).toEqual([]);
     expect(entry('SLASHED', cheater.address).map((e) => e.amountWei)).toEqual([String(SLASH)]);

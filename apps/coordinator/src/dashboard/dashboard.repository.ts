@@ -164,6 +164,12 @@ export class DashboardRepository {
       _sum: { renderMs: true },
     });
     const totals = await this.prisma.result.groupBy({ by: ['nodeId'], _count: { _all: true } });
-    return { nodes, recent, totals };
+    // what each node was paid through the escrow (confirmed settlements)
+    const earnings = await this.prisma.ledgerEntry.groupBy({
+      by: ['nodeId'],
+      where: { kind: 'SETTLED', nodeId: { not: null } },
+      _sum: { amountWei: true },
+    });
+    return { nodes, recent, totals, earnings };
   }
 }

@@ -193,7 +193,10 @@ export class DashboardService {
 
   async nodes() {
     const now = Date.now();
-    const { nodes, recent, totals } = await this.repo.nodes(new Date(now - THROUGHPUT_WINDOW_MS));
+    const { nodes, recent, totals, earnings } = await this.repo.nodes(
+      new Date(now - THROUGHPUT_WINDOW_MS),
+    );
+    const earnedBy = new Map(earnings.map((e) => [e.nodeId, e._sum.amountWei?.toFixed(0)]));
     const recentBy = new Map(recent.map((r) => [r.nodeId, r]));
     const totalBy = new Map(totals.map((t) => [t.nodeId, t._count._all]));
     return nodes.map((n) => {
@@ -215,8 +218,8 @@ export class DashboardService {
         tilesTotal: totalBy.get(n.id) ?? 0,
         reputation: { score: reputationScore(trust), failedChecks: trust.failedChecks },
         blocklists: n.blocks,
-        // Filled in by payouts (issue 4).
-        earnings: null,
+        // settled wei (null: never paid, or the farm runs without a chain)
+        earnings: earnedBy.get(n.id) ?? null,
       };
     });
   }

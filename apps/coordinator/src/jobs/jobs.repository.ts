@@ -20,6 +20,10 @@ export interface JobSummaryRow {
   tilesDone: number;
   tilesVerified: number;
   renderMs: bigint;
+  payment: string;
+  priceWei: string | null;
+  /** pixels of the job's verified renders, work and checks: what it is charged for */
+  verifiedPixels: bigint;
 }
 
 @Injectable()
@@ -174,7 +178,8 @@ export class JobsRepository {
              k.name AS owner,
              fr.total AS "framesTotal", fr.done AS "framesDone",
              sh.total AS "tilesTotal", sh.done AS "tilesDone", sh.verified AS "tilesVerified",
-             rs.render_ms AS "renderMs"
+             rs.render_ms AS "renderMs", rs.verified_pixels AS "verifiedPixels",
+             j.payment::text AS payment, j.price_wei::text AS "priceWei"
       FROM jobs j
       JOIN api_keys k ON k.id = j.api_key_id
       CROSS JOIN LATERAL (
@@ -186,7 +191,9 @@ export class JobsRepository {
         FROM shards s WHERE s.job_id = j.id AND s.kind = 'WORK') sh
       CROSS JOIN LATERAL (
         -- node time spent on the job so far, checks and redone work included
-        SELECT coalesce(sum(r.render_ms), 0)::bigint AS render_ms
+        SELECT coalesce(sum(r.render_ms), 0)::bigint AS render_ms,
+               coalesce(sum(s.width * s.height) FILTER (
+                 WHERE s.result_id = r.id AND s.verified_at IS NOT NULL), 0)::bigint AS verified_pixels
         FROM results r JOIN shards s ON s.id = r.shard_id WHERE s.job_id = j.id) rs
       WHERE (${apiKeyId}::uuid IS NULL OR j.api_key_id = ${apiKeyId}::uuid)
         AND (${filter.status ?? null}::text IS NULL OR j.status::text = ${filter.status ?? null}::text)

@@ -26,6 +26,7 @@ import { ListJobsDto } from './dto/list-jobs.dto';
 import { estimateRemainingMs } from './job-eta';
 import { toJobView } from './job-view';
 import { JobsRepository, JobSummaryRow } from './jobs.repository';
+import { priceOf, samplesOf } from '../pricing/pricing';
 import { sha256File } from './sha256-file';
 
 /** Longer than any lease grant statement takes. */
@@ -209,7 +210,13 @@ function toJobSummary(r: JobSummaryRow, now: Date) {
       percent: tiles.total ? Math.round((100 * tiles.done) / tiles.total) : 0,
     },
     etaMs: open ? estimateRemainingMs(tiles, r.plannedAt, now) : null,
-    // Node time so far; the price in wei comes with payouts.
-    cost: { renderMs: Number(r.renderMs) },
+    // Node time so far and, on a farm with payouts, what the verified renders cost (checks too).
+    cost: {
+      renderMs: Number(r.renderMs),
+      wei:
+        r.payment === 'NONE' || r.priceWei === null
+          ? null
+          : priceOf(BigInt(r.verifiedPixels) * BigInt(samplesOf(r)), BigInt(r.priceWei)).toString(),
+    },
   };
 }

@@ -50,7 +50,7 @@ export class PayoutsController {
     return this.payouts.jobLedger(requester, id);
   }
 
-  /** Escrow transactions of the requester's jobs, newest first. */
+  /** Settlements, slashes and refunds of the requester's jobs (admins: all), newest first. */
   @Get('payouts')
   @ApiBearerAuth()
   @UseGuards(ApiKeyGuard)

@@ -335,13 +335,16 @@ export class PayoutsRepository {
     });
   }
 
-  /** Ledger and transactions of a requester's jobs, newest first. */
-  payoutsOf(apiKeyId: string, take: number) {
-    return this.prisma.chainTx.findMany({
-      where: { job: { apiKeyId } },
-      orderBy: [{ createdAt: 'desc' }, { seq: 'desc' }],
+  /** What moved on chain (settled, slashed, refunded) for a requester's jobs, or all (admin). */
+  payoutsOf(scope: { apiKeyId?: string }, take: number) {
+    return this.prisma.ledgerEntry.findMany({
+      where: {
+        kind: { in: ['SETTLED', 'SLASHED', 'REFUNDED'] },
+        ...(scope.apiKeyId ? { job: { apiKeyId: scope.apiKeyId } } : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { kind: 'asc' }],
       take,
-      include: { ledger: true },
+      include: { chainTx: { select: { txHash: true, blockNumber: true, status: true } } },
     });
   }
 

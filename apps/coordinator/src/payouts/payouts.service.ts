@@ -149,20 +149,24 @@ export class PayoutsService {
     };
   }
 
-  async payouts(requester: Requester, limit = 100) {
-    const txs = await this.repo.payoutsOf(requester.apiKeyId, limit);
-    return txs.map((t) => ({
-      jobId: t.jobId,
-      kind: t.kind,
-      status: t.status,
-      txHash: t.txHash,
-      blockNumber: t.blockNumber,
-      args: t.args,
-      outcome: t.outcome,
-      error: t.error,
-      createdAt: t.createdAt,
-      confirmedAt: t.confirmedAt,
-    }));
+  /** Settlements, slashes and refunds: the requester's jobs, or the whole farm for admins. */
+  async payouts(requester: Requester, limit = 200) {
+    const scope = requester.admin ? {} : { apiKeyId: requester.apiKeyId };
+    const entries = await this.repo.payoutsOf(scope, limit);
+    return {
+      items: entries.map((e) => ({
+        id: e.id,
+        kind: e.kind.toLowerCase(),
+        jobId: e.jobId,
+        nodeId: e.nodeId,
+        address: e.address,
+        amountWei: e.amountWei.toFixed(0),
+        txHash: e.chainTx?.txHash ?? null,
+        blockNumber: e.chainTx?.blockNumber ?? null,
+        status: e.chainTx?.status.toLowerCase() ?? null,
+        createdAt: e.createdAt,
+      })),
+    };
   }
 
   async earnings(address: string) {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { jobIdToBytes32 } from '@tessera/escrow';
 import { Chain, CHAIN } from '../chain/chain';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { EventsService } from '../events/events.service';
 import { ChainTxService } from './chain-tx.service';
 import { LedgerWrite, PayoutsRepository } from './payouts.repository';
 import { planSettlement, SettleArgs, SlashArgs } from './settlement-plan';
@@ -22,6 +23,7 @@ export class SettlementService {
     @Inject(CHAIN) private readonly chain: Chain,
     private readonly repo: PayoutsRepository,
     private readonly txs: ChainTxService,
+    private readonly events: EventsService,
   ) {}
 
   async settle(jobId: string): Promise<SettlementProgress> {
@@ -63,8 +65,20 @@ export class SettlementService {
     }
     const settled = await this.repo.txsOf(jobId);
     const requester = (await this.repo.settlementFacts(jobId))?.requesterAddress;
-    if (await this.repo.finishSettlement(jobId, ledgerOf(settled, facts.nodeIds, requester))) {
+    const entries = ledgerOf(settled, facts.nodeIds, requester);
+    if (await this.repo.finishSettlement(jobId, entries)) {
       this.logger.log(`job ${jobId} settled in ${settled.length} transaction(s)`);
+      const hashes = new Map(settled.map((t) => [t.id, t.txHash ?? undefined]));
+      for (const e of entries) {
+        this.events.publish({
+          type: 'payout',
+          kind: e.kind.toLowerCase() as 'settled' | 'slashed' | 'refunded',
+          jobId,
+          nodeId: e.nodeId ?? undefined,
+          amountWei: e.amountWei.toString(),
+          txHash: hashes.get(e.chainTxId),
+        });
+      }
     }
     return 'settled';
   }
