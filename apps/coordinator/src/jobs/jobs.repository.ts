@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Plan } from '../planning/planner';
 import { Prisma, PrismaService } from '../prisma/prisma.service';
+import { blenderVersionNumber } from '@tessera/protocol';
 import type { JobSettings } from './dto/create-job.dto';
 
 @Injectable()
@@ -36,6 +37,12 @@ export class JobsRepository {
         settings: settings as unknown as Prisma.InputJsonValue,
         verification: settings.verification,
         seed: 0,
+        // columns, so that the lease grant can match nodes in SQL (settings keeps the request)
+        minVramMb: settings.minVramMb ?? null,
+        minBlender: settings.minBlenderVersion
+          ? blenderVersionNumber(settings.minBlenderVersion)
+          : null,
+        device: settings.device ?? 'any',
       },
       select: { id: true },
     });

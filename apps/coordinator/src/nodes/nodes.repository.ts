@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '../prisma/prisma.service';
+import { nodeFactColumns } from './node-facts';
 
 @Injectable()
 export class NodesRepository {
@@ -18,12 +19,17 @@ export class NodesRepository {
     return count === 1;
   }
 
-  upsertNode(address: string, name: string | undefined, capabilities: object | undefined) {
+  upsertNode(
+    address: string,
+    name: string | undefined,
+    capabilities: Record<string, unknown> | undefined,
+  ) {
     const caps = capabilities as Prisma.InputJsonValue | undefined;
+    const facts = nodeFactColumns(capabilities);
     return this.prisma.node.upsert({
       where: { address },
-      create: { address, name, capabilities: caps },
-      update: { name, capabilities: caps, lastSeenAt: new Date() },
+      create: { address, name, capabilities: caps, ...facts },
+      update: { name, capabilities: caps, ...facts, lastSeenAt: new Date() },
       select: { id: true, address: true },
     });
   }

@@ -1,10 +1,12 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import { isBlenderVersion, JOB_DEVICES, JobDevice } from '@tessera/protocol';
 import {
   IsIn,
   IsInt,
   IsOptional,
+  Matches,
   Max,
   Min,
   registerDecorator,
@@ -128,6 +130,24 @@ export class CreateJobDto {
   @IsOptional()
   @IsIn(['png'])
   format?: 'png';
+
+  @OptionalInt('Render device memory the scene needs, in MiB (GPU VRAM; RAM for CPU nodes)', {
+    min: 1,
+    max: 16_777_216,
+  })
+  minVramMb?: number;
+
+  @ApiPropertyOptional({ example: '3.4', description: 'Oldest Blender version that may render' })
+  @IsOptional()
+  @Matches(/^\d{1,3}\.\d{1,3}(\.\d{1,3})?$/, {
+    message: 'minBlenderVersion must be a version like "3.4" or "3.4.1"',
+  })
+  minBlenderVersion?: string;
+
+  @ApiPropertyOptional({ enum: JOB_DEVICES, default: 'any', description: 'Render device kind' })
+  @IsOptional()
+  @IsIn(JOB_DEVICES)
+  device?: JobDevice;
 }
 
 /** What is stored with the job: the request with defaults applied. */
@@ -143,6 +163,10 @@ export interface JobSettings {
   samples: number | null;
   format: 'png';
   verification: VerificationStrength;
+  /** what a node needs to be leased this job's shards (see nodeSatisfiesJob) */
+  minVramMb?: number | null;
+  minBlenderVersion?: string | null;
+  device?: JobDevice;
 }
 
 export function toJobSettings(dto: CreateJobDto): JobSettings {
@@ -159,5 +183,11 @@ export function toJobSettings(dto: CreateJobDto): JobSettings {
     samples: dto.samples ?? null,
     format: dto.format ?? 'png',
     verification: dto.verification ?? 'standard',
+    minVramMb: dto.minVramMb ?? null,
+    minBlenderVersion:
+      dto.minBlenderVersion && isBlenderVersion(dto.minBlenderVersion)
+        ? dto.minBlenderVersion
+        : null,
+    device: dto.device ?? 'any',
   };
 }
