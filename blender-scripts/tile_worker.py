@@ -273,6 +273,7 @@ def main():
             "height": height,
             "frameStart": scene.frame_start,
             "frameEnd": scene.frame_end,
+            "filmTransparent": bool(scene.render.film_transparent),
         }
     )
     serve(scene, defaults)

@@ -91,6 +91,8 @@ export interface TileWorkerInfo {
   height: number;
   frameStart: number;
   frameEnd: number;
+  /** empty regions render fully transparent (all zero), legitimately */
+  filmTransparent: boolean;
 }
 
 interface Job {
@@ -360,6 +362,7 @@ function readyInfo(m: ProtocolMessage): TileWorkerInfo {
     height: Number(m.height),
     frameStart: Number(m.frameStart),
     frameEnd: Number(m.frameEnd),
+    filmTransparent: m.filmTransparent === true,
   };
 }
 
