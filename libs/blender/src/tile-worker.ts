@@ -39,6 +39,8 @@ export interface TileWorkerOptions extends BlenderRunOptions {
   threads?: number;
   /** Cycles device type: CPU (default), CUDA, OPTIX, HIP, METAL, ONEAPI */
   device?: string;
+  /** enable only this Cycles device id (one worker per GPU); default every device of the type */
+  deviceId?: string;
   /**
    * Render scenes that refer to files outside the .blend which exist on this machine. Off by
    * default: only the .blend comes from the requester, so such a path (a texture pointing at one
@@ -139,6 +141,7 @@ export class BlenderTileWorker {
         path,
         '--device',
         opts.device ?? 'CPU',
+        ...(opts.deviceId ? ['--device-id', opts.deviceId] : []),
         ...(opts.allowExternalFiles ? ['--allow-external'] : []),
       ],
       // No -t: Blender's command-line thread override beats the per-request setting.
