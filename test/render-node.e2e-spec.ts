@@ -62,11 +62,15 @@ async function until<T>(
   }
 }
 
-function coordinatorEnv(storage: string, queuePrefix: string): NodeJS.ProcessEnv {
+function coordinatorEnv(
+  storage: string,
+  queuePrefix: string,
+  leaseTtlMs = 20_000,
+): NodeJS.ProcessEnv {
   return {
     QUEUE_PREFIX: queuePrefix,
     STORAGE_DIR: storage,
-    LEASE_TTL_MS: '20000',
+    LEASE_TTL_MS: String(leaseTtlMs),
     LEASE_SWEEP_MS: '250',
     NODE_ENV: 'test',
   };
@@ -84,10 +88,10 @@ test('a coordinator restart in the middle of a job loses no result and repeats n
   const storage = tmpDir();
   const queuePrefix = uniqueQueuePrefix('restart');
   const port = await freePort();
-  let coordinator: Coordinator = await startCoordinator(coordinatorEnv(storage, queuePrefix), {
-    port,
-    name: 'coordinator-1',
-  });
+  // Leases outlive the outage (a coordinator start on a busy machine can take many seconds):
+  // what is tested is that the agent keeps and reports its work, not lease expiry.
+  const env = coordinatorEnv(storage, queuePrefix, 90_000);
+  let coordinator: Coordinator = await startCoordinator(env, { port, name: 'coordinator-1' });
   processes.push(coordinator);
   const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
     width: 160,
@@ -109,10 +113,7 @@ test('a coordinator restart in the middle of a job loses no result and repeats n
   const downAt = new Date();
   // the agent keeps rendering what it holds; its results wait for the coordinator
   await new Promise((r) => setTimeout(r, 4000));
-  coordinator = await startCoordinator(coordinatorEnv(storage, queuePrefix), {
-    port,
-    name: 'coordinator-2',
-  });
+  coordinator = await startCoordinator(env, { port, name: 'coordinator-2' });
   processes.push(coordinator);
   const upAt = new Date();
 
@@ -188,6 +189,48 @@ test('SIGTERM during a render gives the lease back and another node takes it at 
   );
   expect(history.filter((l) => l.status === 'EXPIRED')).toHaveLength(0);
   await second.stop();
+});
+
+test('a lease the coordinator says is gone stops its render at once', async () => {
+  const coordinator = await startCoordinator({
+    ...coordinatorEnv(tmpDir(), uniqueQueuePrefix('gone')),
+    LEASE_TTL_MS: '6000', // heartbeats every 2 s
+  });
+  processes.push(coordinator);
+  const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
+    width: 160,
+    height: 90,
+    samples: 1024,
+    frames: 1,
+  });
+  const client = new RequesterClient(coordinator.url, apiKey);
+  const agent = startAgent(coordinator.url, agentEnv(), { name: 'agent' });
+  processes.push(agent);
+  await until('registration', () => agent.output.some((l) => l.includes('registered as')));
+  const job = await client.submit(scene, { tilesX: 1, tilesY: 1, overlap: 0, verification: 'off' });
+  const lease = await until('the lease', () =>
+    prisma.lease.findFirst({ where: { shard: { jobId: job.id }, status: 'ACTIVE' } }),
+  );
+  // Blender starts (about 1.5 s) and renders; the render takes far longer than what follows
+  await new Promise((r) => setTimeout(r, 2500));
+  expect(await prisma.result.count({ where: { leaseId: lease.id } })).toBe(0);
+  // The coordinator takes the lease back (as when it lapsed during a network split).
+  await prisma.$executeRaw`UPDATE leases SET expires_at = now() - interval '1 second' WHERE id = ${lease.id}::uuid`;
+  await prisma.$executeRaw`UPDATE shards SET lease_expires_at = now() - interval '1 second' WHERE lease_id = ${lease.id}::uuid`;
+  const takenAt = Date.now();
+  await until(
+    'the agent noticing',
+    () => agent.output.some((l) => l.includes(`lease ${lease.id} is gone`)),
+    15_000,
+  );
+  expect(Date.now() - takenAt).toBeLessThan(2 * 2000 + 2000); // a heartbeat or two, and slack
+  const done = await client.waitForJob(job.id, { timeoutMs: 180_000 });
+  expect(done.status).toBe('COMPLETED');
+  expect(await prisma.result.count({ where: { leaseId: lease.id } })).toBe(0);
+  expect(await prisma.result.count({ where: { shardId: lease.shardId } })).toBe(1);
+  // the killed render was not reported as done
+  expect(agent.output.filter((l) => / done in \d+ ms/.test(l))).toHaveLength(1);
+  await agent.stop();
 });
 
 test('a scene whose Python tries to write outside its folder renders without running it', async () => {

@@ -178,7 +178,7 @@ export class Agent {
         const held = await (next ?? this.nextLease());
         next = undefined;
         if (!held) continue;
-        let rendered: { file: string; renderMs: number };
+        let rendered: { file: string; renderMs: number; allowBlank: boolean };
         try {
           const worker = await this.prepare(slot, held);
           // The next lease arrives while this one renders; only once the previous result is
@@ -192,11 +192,11 @@ export class Agent {
           continue;
         }
         if (!pipelined) {
-          await this.finish(held, rendered.file, rendered.renderMs);
+          await this.finishRendered(held, rendered);
           continue;
         }
         await finishing;
-        finishing = this.finish(held, rendered.file, rendered.renderMs);
+        finishing = this.finishRendered(held, rendered);
       }
       await finishing;
       const leftover = await next;
@@ -355,10 +355,11 @@ export class Agent {
     return process;
   }
 
+  /** Renders into the job's folder; checking and reporting happen in finish(), off the path. */
   private async render(
     worker: BlenderTileWorker,
     held: Held,
-  ): Promise<{ file: string; renderMs: number }> {
+  ): Promise<{ file: string; renderMs: number; allowBlank: boolean }> {
     const { lease } = held;
     const dir = this.jobDir(lease.jobId);
     await mkdir(dir, { recursive: true });
@@ -381,23 +382,57 @@ export class Agent {
       const { tweaks } = this.opts;
       const { renderMs } = await worker.render(tweaks?.request?.(request, lease) ?? request);
       if (held.lost) throw new LeaseLost();
-      await checkTile(out, lease.region, { allowBlank: worker.info.filmTransparent });
-      await tweaks?.tile?.(out, lease);
-      // kept outside the job folder until the coordinator has it, across restarts too
-      await mkdir(this.resultsDir(), { recursive: true });
-      const file = join(this.resultsDir(), `${lease.leaseId}.png`);
-      await rename(out, file);
-      const pending: PendingResult = { lease, renderMs: Math.round(renderMs) };
-      await writeFile(`${file}.json`, JSON.stringify(pending));
-      return { file, renderMs: Math.round(renderMs) };
+      return {
+        file: out,
+        renderMs: Math.round(renderMs),
+        allowBlank: worker.info.filmTransparent,
+      };
     } catch (e) {
+      await rm(out, { force: true });
       if (held.lost) throw new LeaseLost();
       throw e;
     } finally {
       held.onLost = undefined;
       unsubscribe();
-      await rm(out, { force: true });
     }
+  }
+
+  /** Checks the tile and moves it out of the job folder, with what is needed to report it later. */
+  private async keep(
+    held: Held,
+    rendered: { file: string; renderMs: number; allowBlank: boolean },
+  ): Promise<string> {
+    const { lease } = held;
+    try {
+      await checkTile(rendered.file, lease.region, { allowBlank: rendered.allowBlank });
+      await this.opts.tweaks?.tile?.(rendered.file, lease);
+      // kept outside the job folder until the coordinator has it, across restarts too
+      await mkdir(this.resultsDir(), { recursive: true });
+      const file = join(this.resultsDir(), `${lease.leaseId}.png`);
+      await rename(rendered.file, file);
+      const pending: PendingResult = { lease, renderMs: rendered.renderMs };
+      await writeFile(`${file}.json`, JSON.stringify(pending));
+      return file;
+    } finally {
+      await rm(rendered.file, { force: true });
+    }
+  }
+
+  /** Check, keep and report a fresh render; a tile that fails its check fails the lease. */
+  private async finishRendered(
+    held: Held,
+    rendered: { file: string; renderMs: number; allowBlank: boolean },
+  ): Promise<void> {
+    held.finishing = true;
+    let file: string;
+    try {
+      file = await this.keep(held, rendered);
+    } catch (e) {
+      held.finishing = false;
+      await this.abandon(held, e);
+      return;
+    }
+    await this.finish(held, file, rendered.renderMs);
   }
 
   /**
