@@ -233,6 +233,35 @@ test('a lease the coordinator says is gone stops its render at once', async () =
   await agent.stop();
 });
 
+test('a render over its time limit is killed and its lease failed cleanly', async () => {
+  const coordinator = await startCoordinator(coordinatorEnv(tmpDir(), uniqueQueuePrefix('limit')));
+  processes.push(coordinator);
+  const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
+    width: 160,
+    height: 90,
+    samples: 4096,
+    frames: 1,
+  });
+  const client = new RequesterClient(coordinator.url, apiKey);
+  const agent = startAgent(
+    coordinator.url,
+    agentEnv({ TESSERA_RENDER_TIMEOUT_MS: '2000', TESSERA_MAX_MEMORY_MB: '4096' }),
+    { name: 'agent' },
+  );
+  processes.push(agent);
+  const job = await client.submit(scene, { tilesX: 1, tilesY: 1, overlap: 0, verification: 'off' });
+  const failed = await until('a failed lease', () =>
+    prisma.lease.findFirst({ where: { shard: { jobId: job.id }, status: 'FAILED' } }),
+  );
+  expect(failed.failReason).toMatch(/took longer than 2000 ms; the Blender process was killed/);
+  // the shard went straight back to the pool (no waiting for expiry)
+  const shard = await prisma.shard.findUniqueOrThrow({ where: { id: failed.shardId } });
+  expect(['PENDING', 'LEASED']).toContain(shard.status);
+  expect(agent.proc.exitCode).toBeNull();
+  await agent.stop();
+  await prisma.job.update({ where: { id: job.id }, data: { status: 'CANCELLED' } });
+});
+
 test('a scene whose Python tries to write outside its folder renders without running it', async () => {
   const coordinator = await startCoordinator(
     coordinatorEnv(tmpDir(), uniqueQueuePrefix('hostile')),
