@@ -3,7 +3,7 @@
 import { BlenderTileWorker, TileRenderRequest } from '@tessera/blender';
 import type { LeaseGrant } from '@tessera/protocol';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -159,7 +159,7 @@ function agent(
     log: (l) => lines.push(l),
     ...extra,
   });
-  return { agent: a, lines };
+  return { agent: a, lines, workDir };
 }
 
 async function until(what: string, probe: () => boolean, timeoutMs = 10_000) {
@@ -226,6 +226,28 @@ describe('Agent', () => {
     await running;
     expect(coordinator.completed).toEqual([]);
     expect(coordinator.failed).toEqual([]);
+  });
+
+  it('reports a result a previous run rendered but could not report', async () => {
+    const coordinator = new ScriptedCoordinator(0);
+    const earlier = lease(42);
+    coordinator.held.add(earlier.leaseId); // still valid on the coordinator
+    fakeWorkers(10);
+    const { agent: a, workDir } = agent(coordinator);
+    const results = join(workDir, 'results');
+    mkdirSync(results, { recursive: true });
+    const file = join(results, `${earlier.leaseId}.png`);
+    await sharp({ create: { width: 16, height: 8, channels: 4, background: '#ff0000ff' } })
+      .png()
+      .toFile(file);
+    writeFileSync(`${file}.json`, JSON.stringify({ lease: earlier, renderMs: 5 }));
+    const running = a.start();
+    await until('the old result', () => coordinator.completed.length === 1);
+    await a.stop();
+    await running;
+    expect(coordinator.completed).toEqual([earlier.leaseId]);
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(`${file}.json`)).toBe(false);
   });
 
   it('gives back every lease it holds when stopped mid-render', async () => {
