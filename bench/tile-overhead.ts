@@ -20,6 +20,8 @@ export const TILE_SCENE = { width: 640, height: 360, samples: 32, frames: 1 };
 export const TILING = { tilesX: 4, tilesY: 4, overlap: 8 };
 export const THREADS = 2;
 export const TILE_TARGET_RATIO = 1.15;
+/** the agent's own target: a warm agent (scene cached, Blender worker alive) */
+export const WARM_TARGET_RATIO = 1.1;
 
 export interface FarmTrial {
   /** submit request sent -> job COMPLETED (server's completedAt) */
@@ -44,11 +46,24 @@ export interface FarmTrial {
 }
 
 export interface TileOverheadResult {
-  trials: { seed: number; plainMs: number; farm: FarmTrial; farmNoOverlap: FarmTrial }[];
+  trials: {
+    seed: number;
+    plainMs: number;
+    farm: FarmTrial;
+    farmNoOverlap: FarmTrial;
+    /** the same scene again right after: scene cached, the agent's Blender worker alive */
+    farmWarm: FarmTrial;
+    farmNoOverlapWarm: FarmTrial;
+  }[];
   plainMedianMs: number;
   farm: Record<keyof FarmTrial, number>;
   /** the same tiling without overlap margins: the farm's own overhead, apart from the margins */
   farmNoOverlap: Record<keyof FarmTrial, number>;
+  farmWarm: Record<keyof FarmTrial, number>;
+  farmNoOverlapWarm: Record<keyof FarmTrial, number>;
+  /** median warm farm render phase / median plain, with and without the overlap margins */
+  ratioWarm: number;
+  ratioWarmNoOverlap: number;
   /** median farm (no overlap) render phase / median plain */
   ratioNoOverlap: number;
   /** pixels rendered with the margins / pixels of the frame */
@@ -112,8 +127,11 @@ export async function tileOverhead(
           trial.plainMs = await plainRender(env.blenderPath, scenes.get(seed)!, dir, seed);
         } else if (side === 'farm') {
           trial.farm = await farmRender(env, client, scenes.get(seed)!, TILING.overlap);
+          trial.farmWarm = await farmRender(env, client, scenes.get(seed)!, TILING.overlap);
         } else {
-          trial.farmNoOverlap = await farmRender(env, client, scenes.get(noOverlapSeed(seed))!, 0);
+          const scene = scenes.get(noOverlapSeed(seed))!;
+          trial.farmNoOverlap = await farmRender(env, client, scene, 0);
+          trial.farmNoOverlapWarm = await farmRender(env, client, scene, 0);
         }
         await sleep(500); // let the other side's processes settle
       }
@@ -122,7 +140,9 @@ export async function tileOverhead(
         `trial ${i + 1}/${seeds.length}: plain ${(trial.plainMs / 1000).toFixed(2)} s, farm ` +
           `${(trial.farm.renderPhaseMs / 1000).toFixed(2)} s planned->completed ` +
           `(${(trial.farm.totalMs / 1000).toFixed(2)} s from submit), without overlap ` +
-          `${(trial.farmNoOverlap.renderPhaseMs / 1000).toFixed(2)} s`,
+          `${(trial.farmNoOverlap.renderPhaseMs / 1000).toFixed(2)} s; warm ` +
+          `${(trial.farmWarm.renderPhaseMs / 1000).toFixed(2)} s, warm without overlap ` +
+          `${(trial.farmNoOverlapWarm.renderPhaseMs / 1000).toFixed(2)} s`,
       );
     }
 
@@ -135,11 +155,17 @@ export async function tileOverhead(
     };
     const farm = medians((t) => t.farm);
     const farmNoOverlap = medians((t) => t.farmNoOverlap);
+    const farmWarm = medians((t) => t.farmWarm);
+    const farmNoOverlapWarm = medians((t) => t.farmNoOverlapWarm);
     return {
       trials,
       plainMedianMs,
       farm,
       farmNoOverlap,
+      farmWarm,
+      farmNoOverlapWarm,
+      ratioWarm: farmWarm.renderPhaseMs / plainMedianMs,
+      ratioWarmNoOverlap: farmNoOverlapWarm.renderPhaseMs / plainMedianMs,
       ratioRenderPhase: farm.renderPhaseMs / plainMedianMs,
       ratioTotal: farm.totalMs / plainMedianMs,
       ratioNoOverlap: farmNoOverlap.renderPhaseMs / plainMedianMs,

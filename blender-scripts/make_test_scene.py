@@ -42,6 +42,12 @@ def parse_args():
         help="texture one object with this external (not packed) image path",
     )
     p.add_argument("--compress", action="store_true", help="save compressed (zstd in Blender 3.0+)")
+    p.add_argument(
+        "--hostile-marker",
+        default=None,
+        help="add Python that writes this file when it runs: a text block registered to run on "
+        "load and a scripted driver (a hostile scene; render nodes must not run either)",
+    )
     return p.parse_args(script_args())
 
 
@@ -226,6 +232,20 @@ def configure_render(scene, args):
     scene.frame_set(1)
 
 
+def add_hostile_python(marker):
+    """What a malicious .blend can carry: code that runs on open (a registered text block) and on
+    every evaluation (a driver expression) -- only when Python auto-execution is allowed."""
+    code = "open(%r, 'a').write('%s\\n')"
+    text = bpy.data.texts.new("startup.py")
+    text.write("import bpy\n" + code % (marker, "text block ran") + "\n")
+    text.use_module = True  # "Register": executed when the file is loaded with auto-exec on
+    obj = next(o for o in bpy.data.objects if o.type == "MESH")
+    fcurve = obj.driver_add("location", 2)
+    fcurve.driver.type = "SCRIPTED"
+    # not a "simple expression", so only full Python can evaluate it
+    fcurve.driver.expression = "(%s and 0) or %r" % (code % (marker, "driver ran"), obj.location.z)
+
+
 def main():
     args = parse_args()
     out = os.path.abspath(args.out)
@@ -233,6 +253,8 @@ def main():
     if os.path.exists(out):
         os.remove(out)  # otherwise Blender keeps the old file as out.blend1
     build(args)
+    if args.hostile_marker:
+        add_hostile_python(args.hostile_marker)
     bpy.ops.wm.save_as_mainfile(filepath=out, compress=args.compress, check_existing=False)
     emit({"ok": True, "out": out})
 

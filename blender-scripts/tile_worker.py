@@ -2,7 +2,7 @@
 
 Run (the TypeScript side builds this command line, see libs/blender):
   blender -b --factory-startup -Y --python-exit-code 1 --python tile_worker.py -- \
-      --blend scene.blend [--device CPU] [--allow-external]
+      --blend scene.blend [--device CPU] [--device-id ID] [--allow-external]
 
 Protocol (JSON lines). Blender's own log lines pass through stdout unchanged; every protocol line
 starts with the marker "@@TESSERA@@ " and, when TESSERA_PROTOCOL_TOKEN is set in the environment,
@@ -41,6 +41,11 @@ def parse_args():
     p.add_argument("--blend", required=True)
     p.add_argument("--device", default="CPU")
     p.add_argument(
+        "--device-id",
+        default=None,
+        help="enable only this Cycles device (one worker per GPU); default every device of the type",
+    )
+    p.add_argument(
         "--allow-external",
         action="store_true",
         help="render even if the scene uses files outside the .blend that exist on this machine",
@@ -62,7 +67,7 @@ def border_edge(pixel, size):
     return (pixel + 0.5) / size
 
 
-def set_device(scene, device):
+def set_device(scene, device, device_id=None):
     device = device.upper()
     if scene.render.engine != "CYCLES":
         return
@@ -72,15 +77,15 @@ def set_device(scene, device):
     prefs = bpy.context.preferences.addons["cycles"].preferences
     prefs.compute_device_type = device
     prefs.get_devices()
-    usable = [d for d in prefs.devices if d.type == device]
+    usable = [d for d in prefs.devices if d.type == device and device_id in (None, d.id)]
     if not usable:
-        raise RuntimeError("no %s device available to Cycles" % device)
+        raise RuntimeError("no %s device %s available to Cycles" % (device, device_id or ""))
     for d in prefs.devices:
-        d.use = d.type == device
+        d.use = d in usable
     scene.cycles.device = "GPU"
 
 
-def prepare(scene, device):
+def prepare(scene, device, device_id=None):
     """Pin output settings; return the scene's own values that requests may override."""
     r = scene.render
     r.use_persistent_data = True
@@ -96,7 +101,7 @@ def prepare(scene, device):
     for prop in r.bl_rna.properties:
         if prop.identifier.startswith("use_stamp"):
             setattr(r, prop.identifier, False)
-    set_device(scene, device)
+    set_device(scene, device, device_id)
     # A request that leaves a value out gets the scene's, not the previous request's.
     return {
         "threads_mode": r.threads_mode,
@@ -259,7 +264,7 @@ def main():
                     + ", ".join(present[:5])
                     + (" and %d more" % (len(present) - 5) if len(present) > 5 else "")
                 )
-        defaults = prepare(scene, args.device)
+        defaults = prepare(scene, args.device, args.device_id)
     except Exception as e:
         emit({"ready": False, "error": str(e).strip() or e.__class__.__name__})
         sys.exit(1)
@@ -273,6 +278,7 @@ def main():
             "height": height,
             "frameStart": scene.frame_start,
             "frameEnd": scene.frame_end,
+            "filmTransparent": bool(scene.render.film_transparent),
         }
     )
     serve(scene, defaults)

@@ -369,7 +369,11 @@ describe('an RPC outage and a coordinator restart in the middle of a settlement'
     await sleep(2000); // settlement passes fail against the dead RPC
     await coordinator.stop('SIGKILL');
     proxy.restore();
-    coordinator = await startCoordinator(coordinatorEnv, { name: 'coordinator-2' });
+    // same address: the agents and the requester client keep talking to "the coordinator"
+    coordinator = await startCoordinator(coordinatorEnv, {
+      name: 'coordinator-2',
+      port: Number(new URL(coordinator.url).port),
+    });
     await until('the settlement', async () => (await paymentOf(job.id)) === 'SETTLED');
 
     const txs = await prisma.chainTx.findMany({
@@ -408,5 +412,48 @@ describe('an RPC outage and a coordinator restart in the middle of a settlement'
       );
       expect(settled.map((e) => e.amountWei)).toEqual(expected > 0n ? [String(expected)] : []);
     }
+  });
+});
+
+describe('a funded job cancelled halfway', () => {
+  it('pays the verified work done so far and refunds the rest', async () => {
+    const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
+      width: 96,
+      height: 54,
+      samples: SAMPLES,
+      frames: 4,
+      seed: 11,
+    });
+    const job = await client.submit(scene, {
+      tilesX: 2,
+      tilesY: 2,
+      overlap: 4,
+      verification: 'off',
+    });
+    const jobKey = jobIdToBytes32(job.id);
+    const [, quote] = await api<{ depositWei: string }>('GET', `/api/v1/jobs/${job.id}/quote`);
+    const deposit = BigInt(quote.depositWei);
+    await (await escrow.connect(requester).fund(jobKey, deposit)).wait();
+    await until('some verified tiles', async () =>
+      (await prisma.shard.count({ where: { jobId: job.id, verifiedAt: { not: null } } })) >= 2
+        ? true
+        : null,
+    );
+    const [cancelled] = await api('POST', `/api/v1/jobs/${job.id}/cancel`);
+    expect(cancelled).toBe(200);
+    await until('the settlement', async () => (await paymentOf(job.id)) === 'SETTLED');
+
+    const work = await acceptedWorkWei(job.id);
+    const [, ledger] = await api<LedgerView>('GET', `/api/v1/jobs/${job.id}/payouts`);
+    let paid = 0n;
+    for (const e of ledger.entries.filter((e) => e.kind === 'SETTLED')) {
+      expect(e.amountWei).toBe(String(work.get(e.address)));
+      paid += BigInt(e.amountWei);
+    }
+    expect(paid).toBeGreaterThan(0n);
+    expect(paid).toBeLessThan(deposit);
+    const refund = ledger.entries.filter((e) => e.kind === 'REFUNDED');
+    expect(refund.map((e) => e.amountWei)).toEqual([String(deposit - paid)]);
+    expect(await escrow.getJob(jobKey)).toMatchObject({ spent: paid, closed: true });
   });
 });

@@ -13,6 +13,9 @@ describe('safeBlenderCommand', () => {
       DATABASE_URL: 'postgres://x',
       CUDA_VISIBLE_DEVICES: '0',
       PYTHONPATH: '/evil',
+      PYTHONSTARTUP: '/evil/startup.py',
+      BLENDER_SYSTEM_SCRIPTS: '/evil/scripts',
+      BLENDER_USER_SCRIPTS: '/home/operator/scripts',
     },
   };
 
@@ -49,6 +52,25 @@ describe('safeBlenderCommand', () => {
       expect(env[key]?.startsWith('/tmp/sandbox/')).toBe(true);
     }
     expect(env.PYTHONNOUSERSITE).toBe('1');
+    expect(env.PYTHONSTARTUP).toBeUndefined();
+    expect(env.BLENDER_SYSTEM_SCRIPTS).toBeUndefined();
+  });
+
+  it('keeps Python hooks out even when asked to pass them', () => {
+    const { env } = safeBlenderCommand({
+      ...base,
+      extraEnv: { PYTHONPATH: '/x', BLENDER_SYSTEM_SCRIPTS: '/y', CUDA_VISIBLE_DEVICES: '1' },
+    });
+    expect(env.PYTHONPATH).toBeUndefined();
+    expect(env.BLENDER_SYSTEM_SCRIPTS).toBeUndefined();
+    expect(env.CUDA_VISIBLE_DEVICES).toBe('1');
+  });
+
+  it('runs Blender under prlimit when an address-space limit is given', () => {
+    const cmd = safeBlenderCommand({ ...base, addressSpaceBytes: 2 ** 31 });
+    expect(cmd.command).toBe('/usr/bin/prlimit');
+    expect(cmd.args.slice(0, 4)).toEqual(['--as=2147483648', '--', 'blender', '-b']);
+    expect(() => safeBlenderCommand({ ...base, addressSpaceBytes: 0 })).toThrow(RangeError);
   });
 
   it('adds extra environment last', () => {

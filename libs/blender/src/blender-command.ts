@@ -14,6 +14,13 @@ export interface BlenderRunOptions {
   env?: Record<string, string>;
   /** kill Blender when its resident memory exceeds this (Linux only, polled) */
   maxRssBytes?: number;
+  /**
+   * Hard address-space limit (RLIMIT_AS via prlimit, Linux): allocations beyond it fail inside
+   * Blender at once, where the RSS watchdog only notices after the fact.
+   */
+  addressSpaceBytes?: number;
+  /** prlimit executable; default /usr/bin/prlimit */
+  prlimitPath?: string;
 }
 
 export interface BlenderCommandInput {
@@ -26,6 +33,9 @@ export interface BlenderCommandInput {
   sandboxDir: string;
   /** render threads (Blender's -t) */
   threads?: number;
+  /** run Blender under `prlimit --as=N` */
+  addressSpaceBytes?: number;
+  prlimitPath?: string;
   /** parent environment to take the allow-listed variables from; default process.env */
   baseEnv?: NodeJS.ProcessEnv;
   extraEnv?: Record<string, string>;
@@ -45,12 +55,25 @@ const PASS_THROUGH = [
   'NVIDIA_VISIBLE_DEVICES',
   'HIP_VISIBLE_DEVICES',
   'ROCR_VISIBLE_DEVICES',
+  'ONEAPI_DEVICE_SELECTOR',
+];
+
+/**
+ * Set to empty whatever the parent has: Python start-up hooks and extra script folders would run
+ * code next to an untrusted scene (the allow-list already keeps them out; this says so loudly).
+ */
+const BLANKED = [
+  'PYTHONPATH',
+  'PYTHONSTARTUP',
+  'PYTHONHOME',
+  'PYTHONUSERBASE',
   'BLENDER_SYSTEM_SCRIPTS',
-  'BLENDER_SYSTEM_DATAFILES',
   'BLENDER_SYSTEM_PYTHON',
+  'BLENDER_SYSTEM_DATAFILES',
 ];
 
 export const DEFAULT_BLENDER = 'blender';
+export const DEFAULT_PRLIMIT = '/usr/bin/prlimit';
 
 export function safeBlenderCommand(input: BlenderCommandInput): BlenderCommand {
   const base = input.baseEnv ?? process.env;
@@ -76,7 +99,9 @@ export function safeBlenderCommand(input: BlenderCommandInput): BlenderCommand {
     LANG: 'C.UTF-8',
     LC_ALL: 'C.UTF-8',
   });
+  for (const key of BLANKED) delete env[key];
   Object.assign(env, input.extraEnv ?? {});
+  for (const key of BLANKED) delete env[key]; // not even through extraEnv
 
   const args = [
     '-b',
@@ -93,7 +118,19 @@ export function safeBlenderCommand(input: BlenderCommandInput): BlenderCommand {
     args.push('--threads', String(input.threads));
   }
   args.push('--python', input.script, '--', ...input.scriptArgs);
-  return { command: input.blenderPath ?? DEFAULT_BLENDER, args, env };
+  const blender = input.blenderPath ?? DEFAULT_BLENDER;
+  if (input.addressSpaceBytes !== undefined) {
+    if (!Number.isInteger(input.addressSpaceBytes) || input.addressSpaceBytes <= 0) {
+      throw new RangeError(`addressSpaceBytes must be a positive integer`);
+    }
+    // prlimit execs Blender: same pid, same process group, the limit inherited by its children
+    return {
+      command: input.prlimitPath ?? DEFAULT_PRLIMIT,
+      args: [`--as=${input.addressSpaceBytes}`, '--', blender, ...args],
+      env,
+    };
+  }
+  return { command: blender, args, env };
 }
 
 let cachedScriptsDir: string | undefined;

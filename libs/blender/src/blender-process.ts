@@ -68,6 +68,8 @@ export class BlenderProcess {
       scriptArgs: opts.scriptArgs,
       sandboxDir,
       threads: opts.threads,
+      addressSpaceBytes: opts.addressSpaceBytes,
+      prlimitPath: opts.prlimitPath,
       extraEnv: { ...opts.env, [TOKEN_ENV]: token },
     });
     this.child = spawn(cmd.command, cmd.args, {

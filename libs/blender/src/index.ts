@@ -46,4 +46,10 @@ export {
   type TileRenderResult,
   type LogListener,
 } from './tile-worker';
+export {
+  probeBlenderDevices,
+  BlenderUnavailableError,
+  type BlenderDevice,
+  type BlenderDeviceReport,
+} from './device-probe';
 export { makeTestScene, type TestSceneOptions } from './test-scene';

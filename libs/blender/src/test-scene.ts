@@ -18,6 +18,8 @@ export interface TestSceneOptions extends BlenderRunOptions {
   externalImage?: string;
   /** save compressed (zstd in Blender 3.0+) */
   compress?: boolean;
+  /** add Python (a text block run on load, a scripted driver) that appends to this file if run */
+  hostileMarker?: string;
   timeoutMs?: number;
 }
 
@@ -32,6 +34,7 @@ export async function makeTestScene(out: string, opts: TestSceneOptions = {}): P
   if (opts.missingImage) args.push('--missing-image');
   if (opts.externalImage !== undefined) args.push('--external-image', opts.externalImage);
   if (opts.compress) args.push('--compress');
+  if (opts.hostileMarker !== undefined) args.push('--hostile-marker', opts.hostileMarker);
 
   let ok = false;
   const proc = await BlenderProcess.spawn({

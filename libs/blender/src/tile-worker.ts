@@ -39,6 +39,8 @@ export interface TileWorkerOptions extends BlenderRunOptions {
   threads?: number;
   /** Cycles device type: CPU (default), CUDA, OPTIX, HIP, METAL, ONEAPI */
   device?: string;
+  /** enable only this Cycles device id (one worker per GPU); default every device of the type */
+  deviceId?: string;
   /**
    * Render scenes that refer to files outside the .blend which exist on this machine. Off by
    * default: only the .blend comes from the requester, so such a path (a texture pointing at one
@@ -91,6 +93,8 @@ export interface TileWorkerInfo {
   height: number;
   frameStart: number;
   frameEnd: number;
+  /** empty regions render fully transparent (all zero), legitimately */
+  filmTransparent: boolean;
 }
 
 interface Job {
@@ -137,6 +141,7 @@ export class BlenderTileWorker {
         path,
         '--device',
         opts.device ?? 'CPU',
+        ...(opts.deviceId ? ['--device-id', opts.deviceId] : []),
         ...(opts.allowExternalFiles ? ['--allow-external'] : []),
       ],
       // No -t: Blender's command-line thread override beats the per-request setting.
@@ -360,6 +365,7 @@ function readyInfo(m: ProtocolMessage): TileWorkerInfo {
     height: Number(m.height),
     frameStart: Number(m.frameStart),
     frameEnd: Number(m.frameEnd),
+    filmTransparent: m.filmTransparent === true,
   };
 }
 

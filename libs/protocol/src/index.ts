@@ -88,3 +88,66 @@ export function completionMessage(leaseId: string, sha256: string): string {
 }
 
 export const API_PREFIX = '/api/v1';
+
+// ---- Matching work to nodes -------------------------------------------------------------------
+
+export const JOB_DEVICES = ['any', 'cpu', 'gpu'] as const;
+export type JobDevice = (typeof JOB_DEVICES)[number];
+export type RenderDevice = 'cpu' | 'gpu';
+
+/** What a job asks of the node that renders it (settings of POST /api/v1/jobs). */
+export interface JobRequirements {
+  /** memory of the render device in MiB: the GPU's VRAM, or the machine's RAM for a CPU node */
+  minVramMb?: number | null;
+  /** "3.4" or "3.4.1": the oldest Blender that may render the job */
+  minBlenderVersion?: string | null;
+  device?: JobDevice;
+}
+
+/** The facts about a node that matching uses, derived from the capabilities it registers. */
+export interface NodeRenderFacts {
+  blenderVersion: string;
+  /** what this node renders on: its GPUs when it selected any, else the CPU */
+  device: RenderDevice;
+  /** the render device's memory in MiB: the smallest selected GPU's VRAM, or RAM for the CPU */
+  memoryMb: number;
+}
+
+const BLENDER_VERSION = /^(\d{1,3})\.(\d{1,3})(?:\.(\d{1,3}))?$/;
+
+export function isBlenderVersion(text: string): boolean {
+  return BLENDER_VERSION.test(text);
+}
+
+/**
+ * A Blender version as one comparable number (major * 1000 + minor): the coordinator compares
+ * these in SQL. The patch level is ignored, as feature support changes with minor versions.
+ */
+export function blenderVersionNumber(text: string): number {
+  const m = BLENDER_VERSION.exec(text.trim());
+  if (!m) throw new RangeError(`not a Blender version: ${JSON.stringify(text)}`);
+  return Number(m[1]) * 1000 + Number(m[2]);
+}
+
+/**
+ * The matching rule. The lease grant (apps/coordinator leases.repository.ts) applies the same
+ * rule in SQL; a node whose facts are unknown only gets jobs without requirements.
+ */
+export function nodeSatisfiesJob(
+  node: NodeRenderFacts | null | undefined,
+  job: JobRequirements,
+): boolean {
+  const device = job.device ?? 'any';
+  const needsFacts = device !== 'any' || job.minVramMb != null || job.minBlenderVersion != null;
+  if (!needsFacts) return true;
+  if (!node) return false;
+  if (device !== 'any' && device !== node.device) return false;
+  if (job.minVramMb != null && !(node.memoryMb >= job.minVramMb)) return false;
+  if (job.minBlenderVersion != null) {
+    if (!isBlenderVersion(node.blenderVersion)) return false;
+    if (blenderVersionNumber(node.blenderVersion) < blenderVersionNumber(job.minBlenderVersion)) {
+      return false;
+    }
+  }
+  return true;
+}

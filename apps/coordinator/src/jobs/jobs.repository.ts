@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Plan } from '../planning/planner';
 import type { PaymentTerms } from '../pricing/pricing';
 import { Prisma, PrismaService } from '../prisma/prisma.service';
+import { blenderVersionNumber } from '@tessera/protocol';
 import type { JobSettings } from './dto/create-job.dto';
 
 export interface JobSummaryRow {
@@ -60,6 +61,12 @@ export class JobsRepository {
         verification: settings.verification,
         budgetWei: settings.budgetWei,
         seed: 0,
+        // columns, so that the lease grant can match nodes in SQL (settings keeps the request)
+        minVramMb: settings.minVramMb ?? null,
+        minBlender: settings.minBlenderVersion
+          ? blenderVersionNumber(settings.minBlenderVersion)
+          : null,
+        device: settings.device ?? 'any',
       },
       select: { id: true },
     });

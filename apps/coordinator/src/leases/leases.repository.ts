@@ -51,6 +51,7 @@ export class LeasesRepository {
    * Leases the best free shard to `nodeId`: oldest job first, then frame order, preferring tiles
    * whose neighbours this node has not rendered (so overlaps cross-check different nodes).
    * A shard whose lease lapsed counts as free; its old lease is marked EXPIRED in the same statement.
+   * Jobs whose requirements (device, memory, Blender version) the node does not meet are skipped.
    */
   async grant(nodeId: string, ttlMs: number): Promise<GrantedShard | null> {
     const leaseId = randomUUID();
@@ -58,11 +59,17 @@ export class LeasesRepository {
       WITH pool AS MATERIALIZED (
         SELECT s.id, s.frame_id
         FROM shards s JOIN jobs j ON j.id = s.job_id
+          -- what this node offers (node-facts.ts); the rule is nodeSatisfiesJob in libs/protocol:
+          -- an unknown fact (NULL) fails every requirement that needs it
+          CROSS JOIN (SELECT blender_version_num, render_device, render_memory_mb, ask_price_wei
+                      FROM nodes WHERE id = ${nodeId}::uuid) n
         WHERE j.status = 'RENDERING'
           -- dispatched once funded (or free of charge), and only to nodes content with its price
           AND j.payment IN ('NONE', 'FUNDED')
-          AND (j.payment = 'NONE' OR j.price_wei >= COALESCE(
-                (SELECT ask_price_wei FROM nodes WHERE id = ${nodeId}::uuid), 0))
+          AND (j.payment = 'NONE' OR j.price_wei >= COALESCE(n.ask_price_wei, 0))
+          AND (j.device = 'any' OR j.device = n.render_device)
+          AND (j.min_vram_mb IS NULL OR j.min_vram_mb <= n.render_memory_mb)
+          AND (j.min_blender_version_num IS NULL OR j.min_blender_version_num <= n.blender_version_num)
           -- a convicted node gets nothing more of the job (checked once per job, not per shard)
           AND NOT EXISTS (SELECT 1 FROM job_blocklist b WHERE b.job_id = j.id AND b.node_id = ${nodeId}::uuid)
           AND (s.status = 'PENDING' OR (s.status = 'LEASED' AND s.lease_expires_at < now()))

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '../prisma/prisma.service';
+import { nodeFactColumns } from './node-facts';
 
 @Injectable()
 export class NodesRepository {
@@ -21,16 +22,17 @@ export class NodesRepository {
   upsertNode(
     address: string,
     name: string | undefined,
-    capabilities: object | undefined,
+    capabilities: Record<string, unknown> | undefined,
     askPriceWei: string | undefined,
   ) {
     const caps = capabilities as Prisma.InputJsonValue | undefined;
+    const facts = nodeFactColumns(capabilities);
     // a node that names no price takes any job's price
     const ask = askPriceWei ?? null;
     return this.prisma.node.upsert({
       where: { address },
-      create: { address, name, capabilities: caps, askPriceWei: ask },
-      update: { name, capabilities: caps, askPriceWei: ask, lastSeenAt: new Date() },
+      create: { address, name, capabilities: caps, ...facts, askPriceWei: ask },
+      update: { name, capabilities: caps, ...facts, askPriceWei: ask, lastSeenAt: new Date() },
       select: { id: true, address: true },
     });
   }

@@ -12,13 +12,19 @@ export interface PresignPutOptions {
   maxBytes: number;
 }
 
+/** Inclusive byte offsets, as in an HTTP Range header. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 /** Where scenes, tiles, frames and thumbnails live. Keys are validated by `assertValidKey`. */
 export interface BlobStorage {
   put(key: string, body: Buffer | Readable, opts?: PutOptions): Promise<void>;
   /** @throws BlobNotFoundError */
   get(key: string): Promise<Buffer>;
-  /** @throws BlobNotFoundError (before any byte is streamed) */
-  getStream(key: string): Promise<Readable>;
+  /** @throws BlobNotFoundError (before any byte is streamed); `range` must lie within the blob */
+  getStream(key: string, range?: ByteRange): Promise<Readable>;
   head(key: string): Promise<{ size: number } | null>;
   /** idempotent: deleting a missing key is not an error */
   delete(key: string): Promise<void>;

@@ -1,5 +1,7 @@
 import {
   ForbiddenException,
+  HttpException,
+  HttpStatus,
   Inject,
   Injectable,
   NotFoundException,
@@ -17,11 +19,22 @@ import {
 } from './blob-storage';
 import { BlobUrlError, BlobUrlSigner, mediaType, type BlobOp } from './blob-url-signer';
 import { BlobTooLargeError, ByteLimit } from './byte-limit';
+import { parseByteRange } from './byte-range';
+
+/** 416, with the blob's size so the client can start over. */
+export class RangeNotSatisfiableException extends HttpException {
+  constructor(readonly size: number) {
+    super('Range Not Satisfiable', HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
+  }
+}
 
 export interface BlobDownload {
   stream: Readable;
+  /** bytes sent: the whole blob, or the range */
   size: number;
   contentType: string;
+  /** set when a Range was served (206): Content-Range's value */
+  contentRange?: string;
 }
 
 /** Serves the fs driver's presigned URLs: checks the signature, then streams to or from storage. */
@@ -33,13 +46,28 @@ export class BlobUrlService {
     private readonly signer: BlobUrlSigner,
   ) {}
 
-  async openDownload(key: string, query: Record<string, unknown>): Promise<BlobDownload> {
+  /** `rangeHeader`: an HTTP Range, so that an interrupted download can resume. */
+  async openDownload(
+    key: string,
+    query: Record<string, unknown>,
+    rangeHeader?: string,
+  ): Promise<BlobDownload> {
     this.verify('get', key, query);
     try {
       const head = await this.storage.head(key);
       if (!head) throw new BlobNotFoundError(key);
-      const stream = await this.storage.getStream(key);
-      return { stream, size: head.size, contentType: contentTypeForKey(key) };
+      const range = parseByteRange(rangeHeader, head.size);
+      if (range === 'unsatisfiable') {
+        throw new RangeNotSatisfiableException(head.size);
+      }
+      const stream = await this.storage.getStream(key, range ?? undefined);
+      if (!range) return { stream, size: head.size, contentType: contentTypeForKey(key) };
+      return {
+        stream,
+        size: range.end - range.start + 1,
+        contentType: contentTypeForKey(key),
+        contentRange: `bytes ${range.start}-${range.end}/${head.size}`,
+      };
     } catch (err) {
       if (err instanceof BlobNotFoundError) throw new NotFoundException(err.message);
       throw err;

@@ -88,6 +88,21 @@ describe('BlobsController (fs driver, over HTTP)', () => {
     expect(Buffer.from(get.body).equals(body)).toBe(true);
   });
 
+  it('serves byte ranges, so that an interrupted download resumes (206, 416)', async () => {
+    const body = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 13) & 255));
+    await storage.put(KEY, body);
+    const url = local(await storage.presignGet(KEY));
+    const part = await request(server).get(url).set('Range', 'bytes=600-').responseType('blob');
+    expect(part.status).toBe(206);
+    expect(part.headers['content-range']).toBe('bytes 600-999/1000');
+    expect(part.headers['content-length']).toBe('400');
+    expect(Buffer.from(part.body).equals(body.subarray(600))).toBe(true);
+    const whole = await request(server).get(url).responseType('blob');
+    expect(whole.headers['accept-ranges']).toBe('bytes');
+    const past = await request(server).get(url).set('Range', 'bytes=1000-');
+    expect(past.status).toBe(416);
+  });
+
   it('rejects a URL whose key was changed (403), and stores nothing', async () => {
     const url = local(await putUrl('results/job-1/shard-2/lease-2.png'));
     const res = await request(server)

@@ -1,5 +1,15 @@
-import { Controller, Get, Param, Put, Query, Req, StreamableFile } from '@nestjs/common';
-import type { Request } from 'express';
+import {
+  Controller,
+  Get,
+  Headers,
+  Param,
+  Put,
+  Query,
+  Req,
+  Res,
+  StreamableFile,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { BLOBS_ROUTE } from './blob-url-signer';
 import { BlobUrlService } from './blob-url.service';
 
@@ -12,12 +22,20 @@ export class BlobsController {
   constructor(private readonly blobs: BlobUrlService) {}
 
   // path-to-regexp v8 named wildcard: `*key` yields the segments as an array.
+  // Ranges let an agent resume a large scene download where it broke off.
   @Get('*key')
   async get(
     @Param('key') key: string[],
     @Query() query: Record<string, unknown>,
+    @Headers('range') range: string | undefined,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<StreamableFile> {
-    const blob = await this.blobs.openDownload(key.join('/'), query);
+    res.setHeader('Accept-Ranges', 'bytes');
+    const blob = await this.blobs.openDownload(key.join('/'), query, range);
+    if (blob.contentRange) {
+      res.status(206);
+      res.setHeader('Content-Range', blob.contentRange);
+    }
     return new StreamableFile(blob.stream, { type: blob.contentType, length: blob.size });
   }
 

@@ -7,6 +7,7 @@ import {
   BlobNotFoundError,
   type BlobStorage,
   type PresignPutOptions,
+  type ByteRange,
 } from './blob-storage';
 import type { BlobUrlSigner } from './blob-url-signer';
 
@@ -76,7 +77,7 @@ export class FsBlobStorage implements BlobStorage {
     }
   }
 
-  async getStream(key: string): Promise<Readable> {
+  async getStream(key: string, range?: ByteRange): Promise<Readable> {
     // Open first so a missing blob rejects here instead of erroring mid-response.
     let file;
     try {
@@ -89,7 +90,7 @@ export class FsBlobStorage implements BlobStorage {
       await file.close();
       throw new BlobNotFoundError(key);
     }
-    return file.createReadStream();
+    return file.createReadStream(range ? { start: range.start, end: range.end } : {});
   }
 
   async head(key: string): Promise<{ size: number } | null> {

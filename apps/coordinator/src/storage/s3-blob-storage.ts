@@ -21,6 +21,7 @@ import {
   type BlobStorage,
   type PresignPutOptions,
   type PutOptions,
+  type ByteRange,
 } from './blob-storage';
 
 // Streams of unknown length go up as multipart uploads, one part in memory at a time.
@@ -186,10 +187,16 @@ export class S3BlobStorage implements BlobStorage {
     return Buffer.concat(chunks);
   }
 
-  async getStream(key: string): Promise<Readable> {
+  async getStream(key: string, range?: ByteRange): Promise<Readable> {
     assertValidKey(key);
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const out = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Range: range ? `bytes=${range.start}-${range.end}` : undefined,
+        }),
+      );
       if (!(out.Body instanceof Readable)) throw new Error('S3 GetObject returned no Node stream');
       return out.Body;
     } catch (err) {

@@ -1,7 +1,23 @@
+import { probeBlenderDevices } from '@tessera/blender';
+import type { NodeRenderFacts } from '@tessera/protocol';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { readFile, statfs } from 'node:fs/promises';
+import { availableParallelism, totalmem } from 'node:os';
 import { promisify } from 'node:util';
+import {
+  parseNvidiaSmiMemory,
+  ProbedDevice,
+  RenderSlot,
+  selectRenderSlots,
+  withMemory,
+} from '../devices/render-slots';
+
+export interface BenchmarkScore {
+  /** million samples x pixels per second on the chosen device(s) */
+  score: number;
+  renderMs: number;
+  at: string;
+}
 
 export interface NodeCapabilities {
   blenderVersion: string;
@@ -9,32 +25,77 @@ export interface NodeCapabilities {
   deviceClass: string;
   threads: number;
   memoryBytes: number;
+  freeDiskBytes: number | null;
+  /** every device Blender sees, with memory where a vendor tool told us */
+  devices: ProbedDevice[];
+  /** GPU backends this Blender build has devices for */
+  backends: string[];
+  /** the workers this agent runs (the operator's device choice) */
+  slots: RenderSlot[];
+  /** what the coordinator matches jobs against (nodeSatisfiesJob) */
+  render: NodeRenderFacts;
+  benchmark?: BenchmarkScore;
+  [key: string]: unknown;
 }
 
-/** What the coordinator needs to know to match work and to compare renders fairly. */
-export async function probeCapabilities(
-  blenderPath: string,
-  threads?: number,
-): Promise<NodeCapabilities> {
-  let stdout: string;
-  try {
-    ({ stdout } = await promisify(execFile)(blenderPath, ['--version'], { timeout: 30_000 }));
-  } catch (e) {
-    throw new Error(
-      `cannot run Blender at "${blenderPath}" (set BLENDER_PATH): ${(e as Error).message}`,
-      {
-        cause: e,
-      },
-    );
-  }
-  const version = /Blender (\d+\.\d+(?:\.\d+)?)/.exec(stdout)?.[1];
-  if (!version) throw new Error(`"${blenderPath} --version" did not report a Blender version`);
+export interface ProbeOptions {
+  blenderPath: string;
+  /** the operator's choice: cpu, gpu, cuda, optix:0,1 ... */
+  device: string;
+  threads?: number;
+  workDir: string;
+}
+
+/** What the coordinator needs to match work and to compare renders fairly: asked of Blender. */
+export async function probeCapabilities(opts: ProbeOptions): Promise<NodeCapabilities> {
+  const report = await probeBlenderDevices({ blenderPath: opts.blenderPath });
+  const devices = withMemory(report.devices, await nvidiaMemory());
+  const slots = selectRenderSlots(opts.device, devices);
+  const gpu = slots[0].backend !== 'CPU';
+  const memoryMb = gpu
+    ? Math.min(...slots.map((s) => s.memoryMb ?? Number.NaN))
+    : Math.floor(totalmem() / 2 ** 20);
+  const deviceClass = gpu ? slots[0].backend : await cpuDeviceClass();
   return {
-    blenderVersion: version,
-    deviceClass: await cpuDeviceClass(),
-    threads: threads ?? cpus().length,
+    blenderVersion: report.blenderVersion,
+    deviceClass,
+    threads: opts.threads ?? availableParallelism(),
     memoryBytes: totalmem(),
+    freeDiskBytes: await freeDisk(opts.workDir),
+    devices,
+    backends: report.backends,
+    slots,
+    render: {
+      blenderVersion: report.blenderVersion,
+      device: gpu ? 'gpu' : 'cpu',
+      // unknown VRAM (no vendor tool) is sent as absent: such a node gets no minVramMb jobs
+      ...(Number.isFinite(memoryMb) ? { memoryMb } : {}),
+    } as NodeRenderFacts,
   };
+}
+
+async function nvidiaMemory(): Promise<Map<string, number>> {
+  try {
+    const { stdout } = await promisify(execFile)(
+      'nvidia-smi',
+      ['--query-gpu=pci.bus_id,memory.total', '--format=csv,noheader,nounits'],
+      { timeout: 10_000 },
+    );
+    return parseNvidiaSmiMemory(stdout);
+  } catch {
+    return new Map(); // no NVIDIA driver tools: memory stays unknown
+  }
+}
+
+export async function freeDisk(path: string): Promise<number | null> {
+  for (let p = path; ; p = p.slice(0, Math.max(1, p.lastIndexOf('/')))) {
+    try {
+      const s = await statfs(p);
+      return s.bavail * s.bsize;
+    } catch {
+      if (p === '/' || p.length <= 1) return null; // walk up to an existing folder
+    }
+  }
 }
 
 /**

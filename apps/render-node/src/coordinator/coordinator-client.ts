@@ -11,6 +11,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Signer } from 'ethers';
+import type { SceneDownload } from '../scenes/scene-cache';
 
 /** An HTTP error from the coordinator, with its status so callers can tell gone from broken. */
 export class CoordinatorError extends Error {
@@ -21,6 +22,20 @@ export class CoordinatorError extends Error {
     super(message);
     this.name = 'CoordinatorError';
   }
+}
+
+/** The lease is no longer ours (ended, taken back, expired, someone else's): stop working on it. */
+export function leaseGone(e: unknown): boolean {
+  return e instanceof CoordinatorError && [403, 404, 409, 410].includes(e.status);
+}
+
+/**
+ * Worth trying again later: the coordinator (or its storage) is down, restarting or overloaded.
+ * Anything else is an answer about the request itself.
+ */
+export function transient(e: unknown): boolean {
+  if (e instanceof CoordinatorError) return e.status >= 500 || e.status === 429 || e.status === 408;
+  return e instanceof Error && e.name !== 'AbortError';
 }
 
 /** The agent's side of the lease protocol (libs/protocol holds the shared shapes). */
@@ -60,8 +75,13 @@ export class CoordinatorClient {
     return this.call<LeaseGrant | null>('POST', '/leases', { waitMs }, signal);
   }
 
-  heartbeat(leaseId: string): Promise<HeartbeatResponse> {
-    return this.call('POST', `/leases/${leaseId}/heartbeat`, {});
+  /** progress (0..1) of the render, parsed from Blender's output, for the coordinator's views */
+  heartbeat(leaseId: string, progress?: number): Promise<HeartbeatResponse> {
+    return this.call(
+      'POST',
+      `/leases/${leaseId}/heartbeat`,
+      progress === undefined ? {} : { progress: Math.round(progress * 1000) / 1000 },
+    );
   }
 
   complete(leaseId: string, body: CompleteRequest): Promise<unknown> {
@@ -80,19 +100,36 @@ export class CoordinatorClient {
     return this.wallet.signMessage(message);
   }
 
-  async download(url: string): Promise<Readable> {
-    const res = await fetch(url);
-    if (!res.ok || !res.body)
+  /** Downloads from byte `offset` (HTTP Range); the server may answer with the whole file. */
+  async download(url: string, offset = 0): Promise<SceneDownload> {
+    const res = await fetch(url, offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {});
+    if (res.status === 416) return this.download(url, 0); // our partial file is stale
+    if (!res.ok || !res.body) {
       throw new CoordinatorError(res.status, `download failed: ${res.status}`);
-    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    }
+    const stream = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    const length = Number(res.headers.get('content-length'));
+    if (res.status === 206) {
+      const total = Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1]);
+      return { stream, offset, total: Number.isFinite(total) ? total : undefined };
+    }
+    return { stream, offset: 0, total: Number.isFinite(length) ? length : undefined };
   }
 
-  async upload(url: string, file: string, contentType: string): Promise<void> {
+  async upload(
+    url: string,
+    file: string,
+    contentType: string,
+    onProgress?: (sent: number, total: number) => void,
+  ): Promise<void> {
     const { size } = await stat(file);
+    const source = createReadStream(file);
+    let sent = 0;
+    source.on('data', (chunk) => onProgress?.((sent += chunk.length), size));
     const res = await fetch(url, {
       method: 'PUT',
       headers: { 'content-type': contentType, 'content-length': String(size) },
-      body: Readable.toWeb(createReadStream(file)) as unknown as RequestInit['body'],
+      body: Readable.toWeb(source) as unknown as RequestInit['body'],
       duplex: 'half',
     } as RequestInit);
     if (!res.ok)

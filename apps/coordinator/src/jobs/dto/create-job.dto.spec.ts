@@ -29,6 +29,23 @@ describe('CreateJobDto', () => {
       samples: null,
       format: 'png',
       verification: 'standard',
+      minVramMb: null,
+      minBlenderVersion: null,
+      device: 'any',
+    });
+  });
+
+  it('takes the node requirements', async () => {
+    const { dto, messages } = await check({
+      minVramMb: '8192',
+      minBlenderVersion: '3.4',
+      device: 'gpu',
+    });
+    expect(messages).toEqual([]);
+    expect(toJobSettings(dto)).toMatchObject({
+      minVramMb: 8192,
+      minBlenderVersion: '3.4',
+      device: 'gpu',
     });
   });
 
@@ -40,6 +57,11 @@ describe('CreateJobDto', () => {
     [{ samples: 'lots' }, /samples must be an integer/],
     [{ format: 'exr' }, /format must be one of/],
     [{ priority: 'high' }, /should not exist/],
+    [{ minVramMb: '0' }, /minVramMb must not be less than 1/],
+    [{ minVramMb: '4GB' }, /minVramMb must be an integer/],
+    [{ minBlenderVersion: 'latest' }, /minBlenderVersion must be a version/],
+    [{ minBlenderVersion: '3' }, /minBlenderVersion must be a version/],
+    [{ device: 'tpu' }, /device must be one of/],
   ])('refuses %j', async (fields, message) => {
     const { messages } = await check(fields as Record<string, string>);
     expect(messages.join('; ')).toMatch(message);

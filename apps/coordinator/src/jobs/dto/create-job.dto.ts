@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import { isBlenderVersion, JOB_DEVICES, JobDevice } from '@tessera/protocol';
 import {
   IsIn,
   IsInt,
@@ -150,6 +151,24 @@ export class CreateJobDto {
       "job's tiles (default: the coordinator's DEFAULT_PRICE_WEI)",
   )
   maxPriceWei?: string;
+
+  @OptionalInt('Render device memory the scene needs, in MiB (GPU VRAM; RAM for CPU nodes)', {
+    min: 1,
+    max: 16_777_216,
+  })
+  minVramMb?: number;
+
+  @ApiPropertyOptional({ example: '3.4', description: 'Oldest Blender version that may render' })
+  @IsOptional()
+  @Matches(/^\d{1,3}\.\d{1,3}(\.\d{1,3})?$/, {
+    message: 'minBlenderVersion must be a version like "3.4" or "3.4.1"',
+  })
+  minBlenderVersion?: string;
+
+  @ApiPropertyOptional({ enum: JOB_DEVICES, default: 'any', description: 'Render device kind' })
+  @IsOptional()
+  @IsIn(JOB_DEVICES)
+  device?: JobDevice;
 }
 
 /** What is stored with the job: the request with defaults applied. */
@@ -167,6 +186,10 @@ export interface JobSettings {
   verification: VerificationStrength;
   budgetWei?: string;
   maxPriceWei?: string;
+  /** what a node needs to be leased this job's shards (see nodeSatisfiesJob) */
+  minVramMb?: number | null;
+  minBlenderVersion?: string | null;
+  device?: JobDevice;
 }
 
 export function toJobSettings(dto: CreateJobDto): JobSettings {
@@ -185,5 +208,11 @@ export function toJobSettings(dto: CreateJobDto): JobSettings {
     verification: dto.verification ?? 'standard',
     budgetWei: dto.budgetWei,
     maxPriceWei: dto.maxPriceWei,
+    minVramMb: dto.minVramMb ?? null,
+    minBlenderVersion:
+      dto.minBlenderVersion && isBlenderVersion(dto.minBlenderVersion)
+        ? dto.minBlenderVersion
+        : null,
+    device: dto.device ?? 'any',
   };
 }
