@@ -15,7 +15,9 @@ import {
   startRpcProxy,
 } from '@tessera/escrow';
 import { Wallet } from 'ethers';
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { Agent } from '../apps/render-node/src/agent/agent';
 import { CoordinatorClient } from '../apps/render-node/src/coordinator/coordinator-client';
@@ -47,6 +49,7 @@ let apiKey: string;
 let miner: NodeJS.Timeout;
 let minerBusy = false;
 let honest: Wallet[];
+const honestKeyFiles: string[] = [];
 let cheater: Wallet;
 let requester: Wallet;
 
@@ -148,6 +151,7 @@ async function startHonestAgents(): Promise<void> {
     const work = tmpDir();
     const keyFile = join(work, 'node.key');
     await writeFile(keyFile, wallet.privateKey + '\n', { mode: 0o600 });
+    honestKeyFiles.push(keyFile);
     processes.push(
       startAgent(
         coordinator.url,
@@ -335,6 +339,63 @@ describe('a job with two honest nodes and one cheater', () => {
     const receipt = await (await escrow.connect(a).withdraw()).wait();
     const after = await chain.provider.getBalance(a.address);
     expect(after - before + receipt!.fee).toBe(work.get(a.address));
+  });
+});
+
+/** The operator's command line, as an operator runs it (built dist, JSON output). */
+async function renderNodeCli(args: string[], keyFile: string): Promise<Record<string, unknown>> {
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    join(__dirname, '..', 'dist', 'apps', 'render-node', 'src', 'cli.js'),
+    '--json',
+    '--coordinator',
+    coordinator.url,
+    '--key',
+    keyFile,
+    '--work-dir',
+    tmpDir(),
+    ...args,
+    '--rpc-url',
+    chain.url,
+  ]);
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+}
+
+describe("the operator's command line", () => {
+  it('shows the earnings, withdraws them and stakes more', async () => {
+    const b = honest[1];
+    const keyFile = honestKeyFiles[1];
+    const settled = (
+      await prisma.ledgerEntry.findMany({ where: { address: b.address, kind: 'SETTLED' } })
+    ).reduce((sum, e) => sum + BigInt(e.amountWei.toFixed(0)), 0n);
+    expect(settled).toBeGreaterThan(0n);
+
+    const earnings = (await renderNodeCli(['earnings'], keyFile)) as {
+      address: string;
+      ledger: { settledWei: string; slashedWei: string };
+      escrow: { withdrawableWei: string; stakeWei: string };
+    };
+    expect(earnings.address).toBe(b.address);
+    expect(earnings.ledger.settledWei).toBe(String(settled));
+    expect(earnings.ledger.slashedWei).toBe('0');
+    expect(earnings.escrow.withdrawableWei).toBe(String(settled));
+
+    const before = await chain.provider.getBalance(b.address);
+    const withdrawn = (await renderNodeCli(['withdraw'], keyFile)) as {
+      txHash: string;
+      withdrawnWei: string;
+      withdrawableWei: string;
+    };
+    expect(withdrawn.withdrawnWei).toBe(String(settled));
+    expect(withdrawn.withdrawableWei).toBe('0');
+    const receipt = await chain.provider.getTransactionReceipt(withdrawn.txHash);
+    expect((await chain.provider.getBalance(b.address)) - before + receipt!.fee).toBe(settled);
+
+    const staked = (await renderNodeCli(['stake', '0.25'], keyFile)) as { stakeWei: string };
+    expect(staked.stakeWei).toBe(String(STAKE + ETH / 4n));
+    // nothing left: the escrow's refusal comes back as one line
+    await expect(renderNodeCli(['withdraw'], keyFile)).rejects.toThrow(
+      /render-node: the escrow refused: nothing to withdraw yet/,
+    );
   });
 });
 

@@ -5,8 +5,18 @@ import { AgentConfig, ConfigError, loadAgentConfig } from './config/agent-config
 import { runBenchmark } from './cli/commands/benchmark';
 import { runDoctor } from './cli/commands/doctor';
 import { runInit } from './cli/commands/init';
+import {
+  describeBalances,
+  describeEarnings,
+  runEarnings,
+  runStake,
+  runUnstake,
+  runWithdraw,
+  toJson,
+} from './cli/commands/payouts';
 import { runStart } from './cli/commands/start';
 import { readStatus } from './cli/commands/status';
+import type { OperatorBalances } from './payouts/operator-payouts';
 
 interface GlobalFlags {
   config?: string;
@@ -169,8 +179,72 @@ export function buildCli(): Command {
       }),
     );
 
-  // Payout commands (earnings, stake, withdraw) are added here by the payouts work:
-  // program.addCommand(payoutCommands()) with the same config() and exitWith().
+  // The operator's money: the ledger from the coordinator, the escrow through --rpc-url.
+  const payoutOptions = (cmd: Command, opts: { rpcUrl?: string }) => ({
+    rpcUrl: opts.rpcUrl,
+    passwordFile: cmd.optsWithGlobals<GlobalFlags>().passwordFile,
+  });
+  const printBalances = (c: AgentConfig, r: { txHash: string } & OperatorBalances) =>
+    console.log(c.json ? toJson(r) : [`tx ${r.txHash}`, ...describeBalances(r)].join('\n'));
+  const rpcOption = new Option('--rpc-url <url>', 'EVM JSON-RPC of the escrow chain').env(
+    'TESSERA_RPC_URL',
+  );
+
+  program
+    .command('earnings')
+    .description('what this node earned (coordinator ledger) and holds in the escrow')
+    .addOption(rpcOption)
+    .action(
+      action(async (opts: { rpcUrl?: string }, cmd: Command) => {
+        const c = config(cmd);
+        const r = await runEarnings(c, payoutOptions(cmd, opts));
+        console.log(c.json ? toJson(r) : describeEarnings(r).join('\n'));
+      }),
+    );
+
+  program
+    .command('stake <amount>')
+    .description('stake ETH in the escrow (e.g. 0.5, or 500wei); coordinators may require some')
+    .addOption(rpcOption)
+    .action(
+      action(async (amount: string, opts: { rpcUrl?: string }, cmd: Command) => {
+        const c = config(cmd);
+        printBalances(c, await runStake(c, amount, payoutOptions(cmd, opts)));
+      }),
+    );
+
+  program
+    .command('unstake [amount]')
+    .description('start unstaking (it can still be slashed until the delay passes), or --complete')
+    .option('--complete', 'finish an unstake whose delay has passed (moves it to withdrawable)')
+    .addOption(rpcOption)
+    .action(
+      action(
+        async (
+          amount: string | undefined,
+          opts: { rpcUrl?: string; complete?: boolean },
+          cmd: Command,
+        ) => {
+          const c = config(cmd);
+          printBalances(
+            c,
+            await runUnstake(c, amount, { ...payoutOptions(cmd, opts), complete: opts.complete }),
+          );
+        },
+      ),
+    );
+
+  program
+    .command('withdraw')
+    .description('send everything withdrawable (earnings, completed unstakes) to the node address')
+    .addOption(rpcOption)
+    .action(
+      action(async (opts: { rpcUrl?: string }, cmd: Command) => {
+        const c = config(cmd);
+        printBalances(c, await runWithdraw(c, payoutOptions(cmd, opts)));
+      }),
+    );
+
   program.addOption(new Option('--debug').hideHelp().env('TESSERA_DEBUG'));
   return program;
 }

@@ -13,6 +13,15 @@ import { Readable } from 'node:stream';
 import type { Signer } from 'ethers';
 import type { SceneDownload } from '../scenes/scene-cache';
 
+/** GET /api/v1/nodes/me/earnings: wei amounts as decimal strings. */
+export interface NodeEarnings {
+  address: string;
+  accruedWei: string;
+  settledWei: string;
+  pendingWei: string;
+  slashedWei: string;
+}
+
 /** An HTTP error from the coordinator, with its status so callers can tell gone from broken. */
 export class CoordinatorError extends Error {
   constructor(
@@ -94,6 +103,11 @@ export class CoordinatorClient {
 
   release(leaseId: string): Promise<unknown> {
     return this.call('POST', `/leases/${leaseId}/release`, {});
+  }
+
+  /** The operator's ledger on this coordinator (needs a session: login first). */
+  earnings(): Promise<NodeEarnings> {
+    return this.call<NodeEarnings>('GET', '/nodes/me/earnings', undefined);
   }
 
   signMessage(message: string): Promise<string> {
