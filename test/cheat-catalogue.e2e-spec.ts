@@ -3,11 +3,9 @@
 import { makeTestScene } from '@tessera/blender';
 import { Wallet } from 'ethers';
 import { join } from 'node:path';
-import { Agent } from '../apps/render-node/src/agent/agent';
-import { CoordinatorClient } from '../apps/render-node/src/coordinator/coordinator-client';
 import { Coordinator, FarmProcess, startAgent, startCoordinator } from '../scripts/lib/local-farm';
 import { RequesterClient } from '../scripts/lib/requester-client';
-import { cheatCatalogue } from './support/cheats';
+import { cheatCatalogue, registeredNode, startCheater } from './support/cheats';
 import { createApiKey, quietFarm, renderDirect, rgba, testPrisma } from './support/farm';
 import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix } from './support/test-env';
 
@@ -81,26 +79,10 @@ test.each(cheats.map(([name, tweaks], i) => [name, tweaks, i + 1] as const))(
   async (_, tweaks, seed) => {
     const scene = await freshScene(seed);
     const wallet = Wallet.createRandom();
-    const cheater = new Agent(new CoordinatorClient(coordinator.url, wallet), {
-      workDir: tmpDir(),
-      blenderPath: process.env.BLENDER_PATH ?? 'blender',
-      threads: 1,
-      renderTimeoutMs: 120_000,
-      pollWaitMs: 2000,
-      log: () => undefined,
-      tweaks,
-    });
-    const running = cheater.start().catch(() => undefined);
+    const cheater = startCheater(coordinator.url, wallet, tweaks);
     try {
       // The cheater is up first, so it gets its share of the work.
-      const node = await (async () => {
-        for (let i = 0; i < 100; i++) {
-          const found = await prisma.node.findUnique({ where: { address: wallet.address } });
-          if (found) return found;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        throw new Error('cheater never registered');
-      })();
+      const node = await registeredNode(prisma, wallet.address);
       const submitted = await client.submit(scene, {
         tilesX: 3,
         tilesY: 3,
@@ -129,7 +111,6 @@ test.each(cheats.map(([name, tweaks], i) => [name, tweaks, i + 1] as const))(
       }
     } finally {
       await cheater.stop();
-      await running;
     }
   },
 );

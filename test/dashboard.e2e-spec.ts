@@ -10,12 +10,10 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { Agent } from '../apps/render-node/src/agent/agent';
-import { CoordinatorClient } from '../apps/render-node/src/coordinator/coordinator-client';
 import { Coordinator, FarmProcess, startAgent, startCoordinator } from '../scripts/lib/local-farm';
 import { RequesterClient } from '../scripts/lib/requester-client';
 import { ARTIFACTS_DIR, launchBrowser, signIn } from './support/browser';
-import { cheatCatalogue } from './support/cheats';
+import { cheatCatalogue, registeredNode, startCheater } from './support/cheats';
 import { createApiKey, quietFarm, testPrisma } from './support/farm';
 import { cleanupTmpDirs, redisUrl, tmpDir, uniqueQueuePrefix } from './support/test-env';
 
@@ -315,23 +313,13 @@ test('a cheater is caught: its tile shows as rejected with the verdict, and the 
   });
   startHonestAgents();
   const wallet = Wallet.createRandom();
-  const cheater = new Agent(new CoordinatorClient(workers.url, wallet), {
-    workDir: tmpDir(),
-    blenderPath: process.env.BLENDER_PATH ?? 'blender',
-    threads: 1,
-    renderTimeoutMs: 120_000,
-    pollWaitMs: 2000,
-    log: () => undefined,
-    tweaks: cheatCatalogue({ overlap: 4, samples: 8, earlierRenders: new Map() })['black tile'],
-  });
-  const running = cheater.start().catch(() => undefined);
+  const cheater = startCheater(
+    workers.url,
+    wallet,
+    cheatCatalogue({ overlap: 4, samples: 8, earlierRenders: new Map() })['black tile'],
+  );
   try {
-    let node = null;
-    for (let i = 0; i < 100 && !node; i++) {
-      node = await prisma.node.findUnique({ where: { address: wallet.address } });
-      if (!node) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(node).not.toBeNull();
+    const node = await registeredNode(prisma, wallet.address);
     const client = new RequesterClient(web.url, apiKey);
     const submitted = await client.submit(scene, {
       tilesX: 3,
@@ -392,7 +380,6 @@ test('a cheater is caught: its tile shows as rejected with the verdict, and the 
     await page.waitForSelector('#payouts-message:text("No payouts yet.")');
   } finally {
     await cheater.stop();
-    await running;
   }
 });
 

@@ -19,11 +19,10 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { Agent } from '../apps/render-node/src/agent/agent';
 import { CoordinatorClient } from '../apps/render-node/src/coordinator/coordinator-client';
 import { Coordinator, FarmProcess, startAgent, startCoordinator } from '../scripts/lib/local-farm';
 import { RequesterClient } from '../scripts/lib/requester-client';
-import { cheatCatalogue } from './support/cheats';
+import { Cheater, cheatCatalogue, startCheater } from './support/cheats';
 import { createApiKey, quietFarm, testPrisma } from './support/farm';
 import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix } from './support/test-env';
 
@@ -171,12 +170,10 @@ describe('a job with two honest nodes and one cheater', () => {
   let jobId: string;
   let jobKey: string;
   let deposit: bigint;
-  let cheatingAgent: Agent;
-  let cheating: Promise<unknown>;
+  let cheating: Cheater | undefined;
 
   afterAll(async () => {
-    await cheatingAgent?.stop();
-    await cheating;
+    await cheating?.stop();
   });
 
   it('refuses an unstaked node', async () => {
@@ -187,18 +184,11 @@ describe('a job with two honest nodes and one cheater', () => {
 
   it('waits for the deposit and says why; a too small deposit does not dispatch it', async () => {
     // the cheater logs in first so that it gets its share of the tiles
-    cheatingAgent = new Agent(new CoordinatorClient(coordinator.url, cheater), {
-      workDir: tmpDir(),
-      blenderPath: process.env.BLENDER_PATH ?? 'blender',
-      threads: 1,
-      renderTimeoutMs: 120_000,
-      pollWaitMs: 2000,
-      log: () => undefined,
-      tweaks: cheatCatalogue({ overlap: 4, samples: SAMPLES, earlierRenders: new Map() })[
-        'black tile'
-      ],
-    });
-    cheating = cheatingAgent.start().catch(() => undefined);
+    cheating = startCheater(
+      coordinator.url,
+      cheater,
+      cheatCatalogue({ overlap: 4, samples: SAMPLES, earlierRenders: new Map() })['black tile'],
+    );
     await startHonestAgents();
     await until('three staked nodes', async () => (await prisma.node.count()) >= 3 || null);
 

@@ -1,9 +1,13 @@
 // The cheat catalogue: each entry changes one behaviour of a real render-node agent, the way a
 // dishonest operator would, to show that verification catches it.
-import type { RenderTweaks } from '../../apps/render-node/src/agent/agent';
+import { Agent, RenderTweaks } from '../../apps/render-node/src/agent/agent';
+import { CoordinatorClient } from '../../apps/render-node/src/coordinator/coordinator-client';
+import type { Signer } from 'ethers';
 import { copyFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { LeaseGrant } from '@tessera/protocol';
+import type { PrismaService } from '../../apps/coordinator/src/prisma/prisma.service';
+import { tmpDir } from './test-env';
 
 export interface CheatContext {
   /** the job's overlap margin, which a margin-aware cheater knows */
@@ -110,4 +114,43 @@ export function cheatCatalogue(ctx: CheatContext): Record<string, RenderTweaks> 
         }),
     },
   };
+}
+
+export interface Cheater {
+  /** stops the agent (giving its leases back) and waits for its loop to end */
+  stop(): Promise<void>;
+}
+
+/** A cheating node in this process: the real agent with a cheat's tweaks, started at once. */
+export function startCheater(
+  coordinatorUrl: string,
+  wallet: Signer & { address: string },
+  tweaks: RenderTweaks,
+): Cheater {
+  const agent = new Agent(new CoordinatorClient(coordinatorUrl, wallet), {
+    workDir: tmpDir(),
+    blenderPath: process.env.BLENDER_PATH ?? 'blender',
+    threads: 1,
+    renderTimeoutMs: 120_000,
+    pollWaitMs: 2000,
+    log: () => undefined,
+    tweaks,
+  });
+  const running = agent.start().catch(() => undefined);
+  return {
+    async stop() {
+      await agent.stop();
+      await running;
+    },
+  };
+}
+
+/** The node row of `address` once it has logged in (so it is first in line for work). */
+export async function registeredNode(prisma: PrismaService, address: string) {
+  for (let i = 0; i < 100; i++) {
+    const found = await prisma.node.findUnique({ where: { address } });
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`node ${address} never registered`);
 }
