@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
@@ -14,6 +15,11 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
     new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }),
   );
   app.enableShutdownHooks();
+  // Agents reuse connections between calls; Node's 5 s default closes idle sockets just as a busy
+  // client sends its next request on one ("other side closed"). Outlast the clients' idle timeout.
+  const server = app.getHttpServer() as Server;
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const docs = new DocumentBuilder()
     .setTitle('Tessera coordinator')
     .setDescription('Submit Blender jobs; render nodes lease and complete shards.')

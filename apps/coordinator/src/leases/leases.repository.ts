@@ -57,12 +57,27 @@ export class LeasesRepository {
     const leaseId = randomUUID();
     const rows = await this.prisma.$queryRaw<GrantedShard[]>`
       WITH pool AS MATERIALIZED (
+        -- Walks each rendering job's unfinished shards in frame order (shards_unfinished_order_idx)
+        -- instead of sorting every free shard: jobs come in age order, so the incremental sort
+        -- under the LIMIT stops within the first job or two that have work for this node.
         SELECT s.id, s.frame_id
-        FROM shards s JOIN jobs j ON j.id = s.job_id
-          -- what this node offers (node-facts.ts); the rule is nodeSatisfiesJob in libs/protocol:
-          -- an unknown fact (NULL) fails every requirement that needs it
-          CROSS JOIN (SELECT blender_version_num, render_device, render_memory_mb, ask_price_wei
-                      FROM nodes WHERE id = ${nodeId}::uuid) n
+        FROM jobs j
+        -- what this node offers (node-facts.ts); the rule is nodeSatisfiesJob in libs/protocol:
+        -- an unknown fact (NULL) fails every requirement that needs it
+        CROSS JOIN (SELECT blender_version_num, render_device, render_memory_mb, ask_price_wei
+                    FROM nodes WHERE id = ${nodeId}::uuid) n
+        CROSS JOIN LATERAL (
+          SELECT s.id, s.frame_id, s.frame_number, s.tile_y, s.tile_x
+          FROM shards s
+          WHERE s.job_id = j.id
+            AND s.status IN ('PENDING', 'LEASED')
+            AND (s.status = 'PENDING' OR s.lease_expires_at < now())
+            -- a check never goes to a node whose work it checks (NOT EXISTS, not NOT IN: keeps
+            -- the ordered index scan that lets the LIMIT stop early)
+            AND NOT EXISTS (SELECT 1 FROM shard_exclusions e WHERE e.shard_id = s.id AND e.node_id = ${nodeId}::uuid)
+          ORDER BY s.frame_number, s.tile_y, s.tile_x
+          LIMIT ${CANDIDATE_POOL}
+        ) s
         WHERE j.status = 'RENDERING'
           -- dispatched once funded (or free of charge), and only to nodes content with its price
           AND j.payment IN ('NONE', 'FUNDED')
@@ -72,9 +87,6 @@ export class LeasesRepository {
           AND (j.min_blender_version_num IS NULL OR j.min_blender_version_num <= n.blender_version_num)
           -- a convicted node gets nothing more of the job (checked once per job, not per shard)
           AND NOT EXISTS (SELECT 1 FROM job_blocklist b WHERE b.job_id = j.id AND b.node_id = ${nodeId}::uuid)
-          AND (s.status = 'PENDING' OR (s.status = 'LEASED' AND s.lease_expires_at < now()))
-          -- a check never goes to a node whose work it checks (this node's exclusions, read once)
-          AND s.id NOT IN (SELECT e.shard_id FROM shard_exclusions e WHERE e.node_id = ${nodeId}::uuid)
         ORDER BY j.created_at, s.frame_number, s.tile_y, s.tile_x
         LIMIT ${CANDIDATE_POOL}
       ), mine AS MATERIALIZED (

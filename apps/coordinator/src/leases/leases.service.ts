@@ -11,7 +11,6 @@ import {
 } from '@nestjs/common';
 import { completionMessage, CompleteRequest, LeaseGrant } from '@tessera/protocol';
 import { Queue } from 'bullmq';
-import { verifyMessage } from 'ethers';
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { NodeClaims } from '../auth/session-token';
@@ -23,6 +22,7 @@ import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { JobFactsRepository } from './job-facts.repository';
 import { ActiveLease, LeasesRepository } from './leases.repository';
 import { resultKey } from './result-key';
+import { ResultSigner } from './result-signer';
 
 const RESULT_CONTENT_TYPE = 'image/png';
 /** A node's last-seen time is written at most this often per replica (it is informational). */
@@ -42,6 +42,7 @@ export class LeasesService {
   ) {}
 
   private readonly touched = new Map<string, number>();
+  private readonly signer = new ResultSigner();
 
   /** Long-polls for work: grants at once when a shard is free, else waits for a signal. */
   async request(node: NodeClaims, waitMs: number, abort: AbortSignal): Promise<LeaseGrant | null> {
@@ -193,13 +194,13 @@ export class LeasesService {
   }
 
   private checkSignature(node: NodeClaims, message: string, signature: string) {
-    let signer: string;
+    let signed: boolean;
     try {
-      signer = verifyMessage(message, signature);
+      signed = this.signer.signedBy(node.address, message, signature);
     } catch {
       throw new UnauthorizedException('malformed result signature');
     }
-    if (signer.toLowerCase() !== node.address.toLowerCase()) {
+    if (!signed) {
       throw new UnauthorizedException('result signature does not match the node address');
     }
   }

@@ -68,6 +68,15 @@ export class VerificationRepository {
     });
   }
 
+  /** A frame still missing a tile's result (or with no tiles): one indexed query, no rows loaded. */
+  async frameHasOpenTiles(frameId: string): Promise<boolean> {
+    const rows = await this.prisma.$queryRaw<{ open: boolean }[]>`
+      SELECT NOT EXISTS (SELECT 1 FROM shards WHERE frame_id = ${frameId}::uuid AND kind = 'WORK')
+          OR EXISTS (SELECT 1 FROM shards WHERE frame_id = ${frameId}::uuid AND kind = 'WORK'
+                       AND (status <> 'DONE' OR result_id IS NULL)) AS open`;
+    return rows[0].open;
+  }
+
   async frameTiles(frameId: string): Promise<RenderedTile[]> {
     const shards = await this.prisma.shard.findMany({
       where: { frameId, kind: 'WORK' },

@@ -99,6 +99,9 @@ export class VerificationService {
    * different nodes; when nothing is pending or disputed, the tiles are verified and assembled.
    */
   async verifyFrame(frameId: string): Promise<void> {
+    // Runs after every completion; all but the frame's last find a tile still open, so that is
+    // asked first rather than loading every tile with its result.
+    if (await this.repo.frameHasOpenTiles(frameId)) return;
     const tiles = await this.repo.frameTiles(frameId);
     if (tiles.length === 0 || tiles.some((t) => !t.result)) return;
     const first = await this.repo.findShard(tiles[0].shardId);
