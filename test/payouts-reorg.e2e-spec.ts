@@ -43,7 +43,10 @@ afterAll(async () => {
   await prisma.$disconnect();
 });
 
-/** A job row to hang the transaction on (the pipeline does not care what rendered it). */
+/**
+ * A job row to hang the transaction on (the pipeline does not care what rendered it). FAILED,
+ * so that no coordinator of another test file on this database takes up its settlement.
+ */
 async function settlingJob(): Promise<string> {
   const sha256 = createHash('sha256').update(randomUUID()).digest('hex');
   const key = await prisma.apiKey.create({
@@ -56,7 +59,7 @@ async function settlingJob(): Promise<string> {
       sceneSha256: sha256,
       settings: {},
       seed: 0,
-      status: 'COMPLETED',
+      status: 'FAILED',
       payment: 'SETTLING',
     },
   });
@@ -151,4 +154,31 @@ it('stops a jobâ€™s settlement with a reason when a step would break the escrowâ
   const job = await prisma.job.findUniqueOrThrow({ where: { id: jobId } });
   expect(job.payment).toBe('FAILED');
   expect(job.paymentNote).toMatch(/SETTLE would revert: BudgetExceeded/);
+});
+
+it('starts counting nonces from the chain again when the chain forgot our transactions', async () => {
+  const [, coordinator, , requester, operator] = chain.accounts;
+  // as after a demo's development chain was started afresh: the database remembers more
+  await prisma.chainAccount.upsert({
+    where: { address: coordinator.address },
+    create: { address: coordinator.address, nextNonce: 500 },
+    update: { nextNonce: 500 },
+  });
+  const jobId = await settlingJob();
+  const jobKey = jobIdToBytes32(jobId);
+  await (await escrow.connect(requester).fund(jobKey, 1000n)).wait();
+  const settle = await prisma.chainTx.create({
+    data: {
+      jobId,
+      seq: 1,
+      kind: 'SETTLE',
+      args: { batchId: '1', payees: [operator.address], amounts: ['7'] },
+    },
+  });
+  const chainNonce = await chain.provider.getTransactionCount(coordinator.address, 'pending');
+  expect(await txs.advance(settle, jobKey)).toBe('waiting');
+  const sent = await prisma.chainTx.findUniqueOrThrow({ where: { id: settle.id } });
+  expect(sent.nonce).toBe(chainNonce);
+  expect(await chain.provider.getTransactionReceipt(sent.txHash!)).not.toBeNull();
+  expect(await escrow.isSettled(jobKey, 1n)).toBe(true);
 });

@@ -61,12 +61,10 @@ export class ChainTxService {
 
   private async sign(tx: ChainTxRow, data: string, gasLimit: bigint): Promise<void> {
     const { provider, signer, chainId } = this.chain;
-    await this.repo.ensureAccount(
-      signer.address,
-      await provider.getTransactionCount(signer.address, 'pending'),
-    );
+    const chainNonce = await provider.getTransactionCount(signer.address, 'pending');
+    await this.repo.ensureAccount(signer.address, chainNonce);
     const fees = await provider.getFeeData();
-    await this.repo.signPending(tx.id, signer.address, async (nonce) => {
+    await this.repo.signPending(tx.id, signer.address, chainNonce, async (nonce) => {
       const raw = await signer.signTransaction({
         type: 2,
         chainId,

@@ -6,6 +6,9 @@ import { PayoutsPayload, QueueName, settlementJobId } from '../queues/queues';
 import { FundingService } from './funding.service';
 import { PayoutsRepository } from './payouts.repository';
 
+/** How long a cancelled job's last uploads get to be verified before it is settled. */
+const CANCEL_GRACE_MS = 10_000;
+
 /**
  * Every CHAIN_POLL_MS: looks for deposits, and queues a settlement pass for every job whose
  * rendering is over and whose escrow is not settled. Postgres says what is owed, so losing Redis
@@ -38,7 +41,7 @@ export class PayoutsWatcherService implements OnModuleInit, OnModuleDestroy {
     this.running = true;
     try {
       await this.funding.check();
-      for (const jobId of await this.repo.jobsToSettle()) {
+      for (const jobId of await this.repo.jobsToSettle(CANCEL_GRACE_MS)) {
         // the job id dedupes: a pass already waiting or running is not queued twice
         await this.queue.add('settle', { jobId }, { jobId: settlementJobId(jobId) });
       }

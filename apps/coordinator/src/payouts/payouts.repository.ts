@@ -73,14 +73,23 @@ export class PayoutsRepository {
     });
   }
 
-  /** Jobs whose rendering is over and whose escrow still has to be settled. */
-  async jobsToSettle(): Promise<string[]> {
+  /**
+   * Jobs whose rendering is over and whose escrow still has to be settled. A cancelled job waits
+   * `graceMs` first: tiles uploaded just before the cancel are still being verified, and verified
+   * work is paid.
+   */
+  async jobsToSettle(graceMs: number): Promise<string[]> {
+    const cancelledBefore = new Date(Date.now() - graceMs);
     const jobs = await this.prisma.job.findMany({
       where: {
         OR: [
-          { status: { in: ['COMPLETED', 'CANCELLED'] }, payment: { in: ['FUNDED', 'SETTLING'] } },
-          // a cancelled job may have been partly funded: the deposit goes back
-          { status: 'CANCELLED', payment: 'AWAITING_FUNDS' },
+          { status: 'COMPLETED', payment: { in: ['FUNDED', 'SETTLING'] } },
+          {
+            status: 'CANCELLED',
+            // a cancelled job may have been partly funded: the deposit goes back
+            payment: { in: ['FUNDED', 'SETTLING', 'AWAITING_FUNDS'] },
+            completedAt: { lt: cancelledBefore },
+          },
         ],
       },
       select: { id: true },
@@ -207,10 +216,16 @@ export class PayoutsRepository {
    * Gives a pending transaction the account's next nonce and stores it signed, atomically: a nonce
    * is never handed out without the transaction that uses it being on record, and a transaction
    * is signed once. `sign` runs inside the database transaction (local signing only).
+   *
+   * The counter is checked against the chain's count of the account's transactions (`chainNonce`,
+   * pending included): behind it (the key was used elsewhere) it catches up; ahead of it, the gap
+   * must be our own transactions still in flight, or the chain has forgotten them (a development
+   * chain started afresh) and the count starts again from the chain's.
    */
   async signPending(
     txId: string,
     from: string,
+    chainNonce: number,
     sign: (nonce: number) => Promise<{ raw: string; hash: string }>,
   ): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
@@ -220,13 +235,24 @@ export class PayoutsRepository {
       const [account] = await tx.$queryRaw<{ nextNonce: number }[]>`
         SELECT next_nonce AS "nextNonce" FROM chain_accounts WHERE address = ${from} FOR UPDATE`;
       if (!account) throw new Error(`no nonce counter for ${from}`);
-      const { raw, hash } = await sign(account.nextNonce);
+      let nonce = Math.max(account.nextNonce, chainNonce);
+      if (account.nextNonce > chainNonce) {
+        const inFlight = await tx.chainTx.count({
+          where: {
+            fromAddress: from,
+            status: 'SENT',
+            nonce: { gte: chainNonce, lt: account.nextNonce },
+          },
+        });
+        if (inFlight < account.nextNonce - chainNonce) nonce = chainNonce;
+      }
+      const { raw, hash } = await sign(nonce);
       await tx.chainTx.update({
         where: { id: txId },
         data: {
           status: 'SENT',
           fromAddress: from,
-          nonce: account.nextNonce,
+          nonce,
           rawTx: raw,
           txHash: hash,
           sentAt: new Date(),
@@ -234,7 +260,7 @@ export class PayoutsRepository {
       });
       await tx.chainAccount.update({
         where: { address: from },
-        data: { nextNonce: account.nextNonce + 1 },
+        data: { nextNonce: nonce + 1 },
       });
       return true;
     });
