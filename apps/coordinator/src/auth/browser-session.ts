@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { signClaims, verifyClaims } from './session-token';
 
 // Browsers cannot send an Authorization header with EventSource, so the dashboard trades the
 // API key for an HttpOnly cookie holding these claims, HMAC-signed with SECRET (any replica can
@@ -12,8 +12,7 @@ export interface BrowserClaims {
 export const SESSION_COOKIE = 'tessera_session';
 
 export function signBrowserSession(claims: BrowserClaims, secret: string): string {
-  const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
-  return `${body}.${mac(body, secret)}`;
+  return signClaims('browser-session', claims, secret);
 }
 
 export function verifyBrowserSession(
@@ -21,19 +20,13 @@ export function verifyBrowserSession(
   secret: string,
   now = Date.now(),
 ): BrowserClaims | null {
-  const [body, sig] = token.split('.');
-  if (!body || !sig) return null;
-  const expected = Buffer.from(mac(body, secret));
-  const given = Buffer.from(sig);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  try {
-    const claims = JSON.parse(Buffer.from(body, 'base64url').toString()) as BrowserClaims;
-    if (typeof claims.exp !== 'number' || claims.exp <= now) return null;
-    if (typeof claims.apiKeyId !== 'string') return null;
-    return claims;
-  } catch {
-    return null;
-  }
+  return verifyClaims<BrowserClaims>(
+    'browser-session',
+    token,
+    secret,
+    now,
+    (c) => typeof c.apiKeyId === 'string',
+  );
 }
 
 /** The value of one cookie from a Cookie header. */
@@ -45,9 +38,4 @@ export function cookieValue(header: string | undefined, name: string): string | 
       return decodeURIComponent(part.slice(eq + 1).trim());
   }
   return undefined;
-}
-
-function mac(body: string, secret: string): string {
-  // A different purpose string than node sessions: one kind of token is never the other.
-  return createHmac('sha256', secret).update(`browser-session:${body}`).digest('base64url');
 }

@@ -10,8 +10,7 @@ export interface NodeClaims {
 }
 
 export function signSessionToken(claims: NodeClaims, secret: string): string {
-  const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
-  return `${body}.${mac(body, secret)}`;
+  return signClaims('node-session', claims, secret);
 }
 
 export function verifySessionToken(
@@ -19,21 +18,46 @@ export function verifySessionToken(
   secret: string,
   now = Date.now(),
 ): NodeClaims | null {
+  return verifyClaims<NodeClaims>(
+    'node-session',
+    token,
+    secret,
+    now,
+    (c) => typeof c.nodeId === 'string' && typeof c.address === 'string',
+  );
+}
+
+/**
+ * `<base64url claims>.<HMAC>`: stateless signed claims with an expiry. The purpose is part of
+ * the MAC, so a token made for one purpose (node session, browser session) is never the other.
+ */
+export function signClaims(purpose: string, claims: { exp: number }, secret: string): string {
+  const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  return `${body}.${mac(purpose, body, secret)}`;
+}
+
+/** The claims of a token signed for `purpose`, or null when forged, expired or malformed. */
+export function verifyClaims<T extends { exp: number }>(
+  purpose: string,
+  token: string,
+  secret: string,
+  now: number,
+  valid: (claims: T) => boolean,
+): T | null {
   const [body, sig] = token.split('.');
   if (!body || !sig) return null;
-  const expected = Buffer.from(mac(body, secret));
+  const expected = Buffer.from(mac(purpose, body, secret));
   const given = Buffer.from(sig);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   try {
-    const claims = JSON.parse(Buffer.from(body, 'base64url').toString()) as NodeClaims;
-    if (typeof claims.exp !== 'number' || claims.exp <= now) return null;
-    if (typeof claims.nodeId !== 'string' || typeof claims.address !== 'string') return null;
+    const claims = JSON.parse(Buffer.from(body, 'base64url').toString()) as T;
+    if (typeof claims.exp !== 'number' || claims.exp <= now || !valid(claims)) return null;
     return claims;
   } catch {
     return null;
   }
 }
 
-function mac(body: string, secret: string): string {
-  return createHmac('sha256', secret).update(`node-session:${body}`).digest('base64url');
+function mac(purpose: string, body: string, secret: string): string {
+  return createHmac('sha256', secret).update(`${purpose}:${body}`).digest('base64url');
 }
