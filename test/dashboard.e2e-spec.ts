@@ -12,7 +12,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { Coordinator, FarmProcess, startAgent, startCoordinator } from '../scripts/lib/local-farm';
 import { RequesterClient } from '../scripts/lib/requester-client';
-import { ARTIFACTS_DIR, launchBrowser, signIn } from './support/browser';
+import { ARTIFACTS_DIR, launchBrowser, signIn, signOut } from './support/browser';
 import { cheatCatalogue, registeredNode, startCheater } from './support/cheats';
 import { createApiKey, quietFarm, testPrisma } from './support/farm';
 import { cleanupTmpDirs, redisUrl, tmpDir, uniqueQueuePrefix } from './support/test-env';
@@ -367,7 +367,7 @@ test('a cheater is caught: its tile shows as rejected with the verdict, and the 
     // The farm view is for admin keys; there the cheater is blocklisted on the job.
     await page.goto(`${web.url}/dashboard/nodes`);
     await page.waitForSelector('p:text("needs an admin API key")');
-    await page.click('#sign-out');
+    await signOut(page);
     await signIn(page, web.url, await createApiKey('operator', { admin: true }));
     await page.goto(`${web.url}/dashboard/nodes`);
     const row = `#nodes tr[data-node="${node!.id}"]`;
@@ -377,7 +377,7 @@ test('a cheater is caught: its tile shows as rejected with the verdict, and the 
 
     // Payouts: this farm runs without a chain, so a requester's own list is empty and the page
     // says so (an admin sees the whole database's, other files' settlements included).
-    await page.click('#sign-out');
+    await signOut(page);
     await signIn(page, web.url, await createApiKey('no-payouts'));
     await page.goto(`${web.url}/dashboard/payouts`);
     await page.waitForSelector('#payouts-message:text("No payouts yet.")');

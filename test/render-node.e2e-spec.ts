@@ -145,7 +145,7 @@ test('SIGTERM during a render gives the lease back and another node takes it at 
   const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
     width: 160,
     height: 90,
-    samples: 384,
+    samples: 1024,
     frames: 1,
   });
   const client = new RequesterClient(coordinator.url, apiKey);
@@ -159,8 +159,8 @@ test('SIGTERM during a render gives the lease back and another node takes it at 
   const second = startAgent(coordinator.url, agentEnv(), { name: 'second' });
   processes.push(second);
   await until('the second agent', () => second.output.some((l) => l.includes('registered as')));
-  // Blender started (about 1.5 s) and is rendering the tile
-  await new Promise((r) => setTimeout(r, 2500));
+  // Blender has the scene loaded and is rendering the tile (several seconds at these samples)
+  await until('the render', () => first.output.some((l) => l.endsWith(' rendering')));
   expect(await prisma.result.count({ where: { leaseId: lease.id } })).toBe(0);
 
   const signalledAt = Date.now();

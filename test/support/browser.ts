@@ -37,3 +37,12 @@ export async function signIn(page: Page, baseUrl: string, apiKey: string): Promi
   await Promise.all([page.waitForEvent('load'), page.click('#sign-in button')]);
   await page.waitForSelector('#who button#sign-out');
 }
+
+/**
+ * Signs out and waits for the page's own reload to the sign-in form: the button deletes the
+ * session and then reloads, so a navigation started before that reload would be cut off by it.
+ */
+export async function signOut(page: Page): Promise<void> {
+  await Promise.all([page.waitForEvent('load'), page.click('#sign-out')]);
+  await page.waitForSelector('#sign-in input[name="apiKey"]');
+}

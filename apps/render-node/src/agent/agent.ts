@@ -380,6 +380,11 @@ export class Agent {
         out,
       };
       const { tweaks } = this.opts;
+      this.opts.log(`frame ${lease.frame} tile ${describeRegion(lease.region)} rendering`, {
+        event: 'rendering',
+        leaseId: lease.leaseId,
+        frame: lease.frame,
+      });
       const { renderMs } = await worker.render(tweaks?.request?.(request, lease) ?? request);
       if (held.lost) throw new LeaseLost();
       return {
@@ -462,7 +467,7 @@ export class Agent {
           const signature = await this.client.signMessage(completionMessage(lease.leaseId, sha256));
           await this.client.complete(lease.leaseId, { sha256, renderMs, signature });
           this.opts.log(
-            `frame ${lease.frame} tile ${lease.region.width}x${lease.region.height}+${lease.region.x}+${lease.region.y} done in ${renderMs} ms`,
+            `frame ${lease.frame} tile ${describeRegion(lease.region)} done in ${renderMs} ms`,
             { event: 'completed', leaseId: lease.leaseId, frame: lease.frame, renderMs },
           );
           return;
@@ -542,4 +547,8 @@ async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+function describeRegion(r: { x: number; y: number; width: number; height: number }): string {
+  return `${r.width}x${r.height}+${r.x}+${r.y}`;
 }
