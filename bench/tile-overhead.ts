@@ -1,14 +1,14 @@
 // Benchmark 1, tile overhead: one frame rendered as 4x4 overlapping tiles through the whole farm
 // (coordinator + one render-node agent process, fs storage) against plain `blender -b -f 1` on
 // the same number of threads. Trials are interleaved (plain/farm, then farm/plain, ...) and every
-// trial uses a scene of its own (a different seed), so each farm run starts cold: scene download,
-// Blender start and scene load, as for the first tile of any new job.
+// trial uses a scene of its own (a different seed), so each farm run starts cold: scene download
+// and scene load into the idle agent's spare Blender, as for the first tile of any new job.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { makeTestScene } from '@tessera/blender';
+import { makeTestScene, SpareTileWorker } from '@tessera/blender';
 import { Coordinator, FarmProcess, startAgent, startCoordinator } from '../scripts/lib/local-farm';
 import { RequesterClient } from '../scripts/lib/requester-client';
 import { BenchEnv } from './lib/bench-env';
@@ -49,6 +49,8 @@ export interface TileOverheadResult {
   trials: {
     seed: number;
     plainMs: number;
+    /** Blender's start-up to waiting for a scene: what the agent's spare pays while idle */
+    blenderStartMs: number;
     farm: FarmTrial;
     farmNoOverlap: FarmTrial;
     /** the same scene again right after: scene cached, the agent's Blender worker alive */
@@ -56,6 +58,7 @@ export interface TileOverheadResult {
     farmNoOverlapWarm: FarmTrial;
   }[];
   plainMedianMs: number;
+  blenderStartMedianMs: number;
   farm: Record<keyof FarmTrial, number>;
   /** the same tiling without overlap margins: the farm's own overhead, apart from the margins */
   farmNoOverlap: Record<keyof FarmTrial, number>;
@@ -114,12 +117,19 @@ export async function tileOverhead(
     );
     processes.push(agent);
     await waitForLine(agent, /registered as/, 30_000);
+    // An idle agent keeps a spare Blender started for the next new scene; every cold run below
+    // uses one, and the next run starts only once its replacement is up, so that starting it
+    // never competes with a measured run.
+    let spares = 1;
+    const spareReady = () => waitForLine(agent, /spare Blender ready/, 60_000, spares);
+    await spareReady();
     const client = new RequesterClient(coordinator.url, env.apiKey.secret);
 
     const trials: TileOverheadResult['trials'] = [];
     const sides = ['plain', 'farm', 'farm0'] as const;
     for (const [i, seed] of seeds.entries()) {
       const trial = { seed, plainMs: 0 } as TileOverheadResult['trials'][number];
+      trial.blenderStartMs = await blenderStart(env.blenderPath);
       // rotate the order of the three runs from trial to trial
       for (const k of sides.keys()) {
         const side = sides[(i + k) % sides.length];
@@ -127,10 +137,14 @@ export async function tileOverhead(
           trial.plainMs = await plainRender(env.blenderPath, scenes.get(seed)!, dir, seed);
         } else if (side === 'farm') {
           trial.farm = await farmRender(env, client, scenes.get(seed)!, TILING.overlap);
+          spares++;
+          await spareReady();
           trial.farmWarm = await farmRender(env, client, scenes.get(seed)!, TILING.overlap);
         } else {
           const scene = scenes.get(noOverlapSeed(seed))!;
           trial.farmNoOverlap = await farmRender(env, client, scene, 0);
+          spares++;
+          await spareReady();
           trial.farmNoOverlapWarm = await farmRender(env, client, scene, 0);
         }
         await sleep(500); // let the other side's processes settle
@@ -147,6 +161,7 @@ export async function tileOverhead(
     }
 
     const plainMedianMs = median(trials.map((t) => t.plainMs));
+    const blenderStartMedianMs = median(trials.map((t) => t.blenderStartMs));
     const medians = (pick: (t: TileOverheadResult['trials'][number]) => FarmTrial) => {
       const keys = Object.keys(pick(trials[0])) as (keyof FarmTrial)[];
       return Object.fromEntries(
@@ -160,6 +175,7 @@ export async function tileOverhead(
     return {
       trials,
       plainMedianMs,
+      blenderStartMedianMs,
       farm,
       farmNoOverlap,
       farmWarm,
@@ -174,6 +190,15 @@ export async function tileOverhead(
   } finally {
     for (const p of processes.reverse()) await p.stop();
   }
+}
+
+/** A spare tile worker's start: Blender up and waiting for a scene, as the agent starts one. */
+async function blenderStart(blenderPath: string): Promise<number> {
+  const started = performance.now();
+  const spare = await SpareTileWorker.spawn({ blenderPath });
+  const ms = performance.now() - started;
+  await spare.close();
+  return ms;
 }
 
 /** `blender -b scene -t N -o ... -f 1`: the whole process, start-up and save included. */
@@ -272,9 +297,14 @@ async function farmRender(
   };
 }
 
-async function waitForLine(p: FarmProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
+async function waitForLine(
+  p: FarmProcess,
+  pattern: RegExp,
+  timeoutMs: number,
+  count = 1,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!p.output.some((l) => pattern.test(l))) {
+  while (p.output.filter((l) => pattern.test(l)).length < count) {
     if (p.proc.exitCode !== null) {
       throw new Error(`${p.name} exited:\n${p.output.slice(-20).join('\n')}`);
     }

@@ -2,7 +2,11 @@
 
 Run (the TypeScript side builds this command line, see libs/blender):
   blender -b --factory-startup -Y --python-exit-code 1 --python tile_worker.py -- \
-      --blend scene.blend [--device CPU] [--device-id ID] [--allow-external]
+      [--blend scene.blend] [--device CPU] [--device-id ID] [--allow-external]
+
+Without --blend the worker is a spare: Blender starts (about 1.5 s of the cold start here), says
+{"waiting": true} and loads the scene named by the first line on stdin, {"cmd": "load",
+"blend": "/abs/scene.blend"}. A spare loads one scene in its life, like any worker.
 
 Protocol (JSON lines). Blender's own log lines pass through stdout unchanged; every protocol line
 starts with the marker "@@TESSERA@@ " and, when TESSERA_PROTOCOL_TOKEN is set in the environment,
@@ -38,7 +42,7 @@ from tessera_blend import emit, external_files, final_resolution, script_args  #
 
 def parse_args():
     p = argparse.ArgumentParser(prog="tile_worker.py")
-    p.add_argument("--blend", required=True)
+    p.add_argument("--blend", help="the scene; without it, wait for a load command on stdin")
     p.add_argument("--device", default="CPU")
     p.add_argument(
         "--device-id",
@@ -247,10 +251,35 @@ def serve(scene, defaults):
             emit({"id": req_id, "ok": False, "error": msg})
 
 
+def wait_for_scene():
+    """A spare's first request names its scene; None when the parent closes or quits first."""
+    emit({"waiting": True})
+    while True:
+        line = sys.stdin.readline()
+        if not line:
+            return None
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            req = json.loads(line)
+        except ValueError:
+            req = None
+        if isinstance(req, dict) and req.get("cmd") == "quit":
+            return None
+        if isinstance(req, dict) and req.get("cmd") == "load" and isinstance(req.get("blend"), str):
+            return req["blend"]
+        emit({"ready": False, "error": "expected {\"cmd\": \"load\", \"blend\": path} first"})
+        sys.exit(1)
+
+
 def main():
     args = parse_args()
+    blend = args.blend or wait_for_scene()
+    if blend is None:
+        return
     try:
-        bpy.ops.wm.open_mainfile(filepath=args.blend, load_ui=False, use_scripts=False)
+        bpy.ops.wm.open_mainfile(filepath=blend, load_ui=False, use_scripts=False)
         scene = bpy.context.scene
         if scene.camera is None:
             raise RuntimeError("scene '%s' has no active camera" % scene.name)

@@ -11,6 +11,7 @@ import {
   inspectScene,
   PixelRegion,
   SceneInspectionError,
+  SpareTileWorker,
   TileWorkerError,
   validateBlendFile,
   validateBlendHeader,
@@ -349,6 +350,35 @@ describe('BlenderTileWorker', () => {
     console.log(
       `worker start ${startMs} ms; tiles renderMs ${results.map((r) => r.renderMs).join(', ')}`,
     );
+  });
+
+  it('starts a spare Blender without a scene that becomes the worker of the scene it loads', async () => {
+    const spare = await SpareTileWorker.spawn({ blenderPath: BLENDER, threads: 2 });
+    const pid = spare.pid!;
+    const loadStarted = Date.now();
+    const worker = await spare.load(scene);
+    const loadMs = Date.now() - loadStarted;
+    expect(worker.pid).toBe(pid);
+    expect(worker.info).toMatchObject({ engine: 'CYCLES', width: 160, height: 90 });
+    const region = overlappingQuads(160, 90, 6)[3];
+    await worker.render({ frame: 3, region, seed: 7, samples: 16, out: join(dir, 'spare.png') });
+    await expectTileMatchesFrame(join(dir, 'spare.png'), 3, region);
+    // one scene per process: the next scene needs a Blender of its own
+    const again = await workerError(spare.load(scene));
+    expect(again.message).toMatch(/has a scene/);
+    await worker.close();
+    expect(alive(pid)).toBe(false);
+
+    // a spare that never got a scene quits when told, and one given a bad scene says why
+    const unused = await SpareTileWorker.spawn({ blenderPath: BLENDER });
+    await unused.close();
+    expect(alive(unused.pid!)).toBe(false);
+    const e = await workerError(
+      (await SpareTileWorker.spawn({ blenderPath: BLENDER })).load(broken),
+    );
+    expect(e.code).toBe('START_FAILED');
+    expect(e.message).toMatch(/no active camera/);
+    console.log(`spare: scene loaded ${loadMs} ms after the request`);
   });
 
   it('kills the worker when a render exceeds its timeout', async () => {

@@ -38,6 +38,7 @@ export {
 } from './scene-inspector';
 export {
   BlenderTileWorker,
+  SpareTileWorker,
   TileWorkerError,
   type TileWorkerErrorCode,
   type TileWorkerOptions,

@@ -129,49 +129,19 @@ export class BlenderTileWorker {
 
   /** Start Blender and load the scene; resolves once it is ready to render. */
   static async start(blendPath: string, opts: TileWorkerOptions = {}): Promise<BlenderTileWorker> {
-    const path = resolve(blendPath);
-    if (!existsSync(path)) throw new TileWorkerError('START_FAILED', `scene not found: ${path}`);
-    const listeners = new Set<LogListener>(opts.onLog ? [opts.onLog] : []);
-    let route: (m: ProtocolMessage) => void = () => undefined;
-    const proc = await BlenderProcess.spawn({
-      ...opts,
-      script: 'tile_worker.py',
-      scriptArgs: [
-        '--blend',
-        path,
-        '--device',
-        opts.device ?? 'CPU',
-        ...(opts.deviceId ? ['--device-id', opts.deviceId] : []),
-        ...(opts.allowExternalFiles ? ['--allow-external'] : []),
-      ],
-      // No -t: Blender's command-line thread override beats the per-request setting.
-      onMessage: (m) => route(m),
-      onLog: (line, stream) => listeners.forEach((l) => l(line, stream)),
-    });
-    const timeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-    const timer = setTimeout(() => proc.kill('timeout'), timeoutMs);
-    try {
-      const info = await new Promise<TileWorkerInfo>((ok, fail) => {
-        route = (m) => {
-          if (m.ready === true) ok(readyInfo(m));
-          else if (m.ready === false) {
-            fail(new TileWorkerError('START_FAILED', `Blender cannot use the scene: ${m.error}`));
-          }
-        };
-        void proc.exited.then((exit) => fail(startExitError(proc, exit, opts, timeoutMs)));
-      });
-      const worker = new BlenderTileWorker(proc, info, opts, listeners);
-      route = (m) => worker.onMessage(m);
-      return worker;
-    } catch (e) {
-      proc.kill('requested');
-      if (e instanceof TileWorkerError && !e.detail) {
-        throw new TileWorkerError(e.code, e.message, proc.outputTail());
-      }
-      throw e;
-    } finally {
-      clearTimeout(timer);
-    }
+    const path = sceneFile(blendPath);
+    return (await SpareTileWorker.spawn(opts)).load(path);
+  }
+
+  /** @internal a spare's process, once its scene is loaded */
+  static adopt(
+    proc: BlenderProcess,
+    info: TileWorkerInfo,
+    opts: TileWorkerOptions,
+    listeners: Set<LogListener>,
+  ): { worker: BlenderTileWorker; onMessage: (m: ProtocolMessage) => void } {
+    const worker = new BlenderTileWorker(proc, info, opts, listeners);
+    return { worker, onMessage: (m) => worker.onMessage(m) };
   }
 
   get isAlive(): boolean {
@@ -353,6 +323,126 @@ export class BlenderTileWorker {
   }
 }
 
+/**
+ * A Blender process started ahead of need: Blender's own start-up (about 1.5 s of CPU here) is
+ * paid while the node is idle, and a new scene costs only its load. Each spare loads one scene,
+ * and becomes that scene's worker: no process ever renders two requesters' scenes.
+ */
+export class SpareTileWorker {
+  private route: (m: ProtocolMessage) => void = () => undefined;
+  private used = false;
+
+  private constructor(
+    private readonly proc: BlenderProcess,
+    private readonly opts: TileWorkerOptions,
+    private readonly listeners: Set<LogListener>,
+  ) {}
+
+  /** Starts Blender; resolves once it waits for its scene. */
+  static async spawn(opts: TileWorkerOptions = {}): Promise<SpareTileWorker> {
+    const listeners = new Set<LogListener>(opts.onLog ? [opts.onLog] : []);
+    let route: (m: ProtocolMessage) => void = () => undefined;
+    const proc = await BlenderProcess.spawn({
+      ...opts,
+      script: 'tile_worker.py',
+      scriptArgs: [
+        '--device',
+        opts.device ?? 'CPU',
+        ...(opts.deviceId ? ['--device-id', opts.deviceId] : []),
+        ...(opts.allowExternalFiles ? ['--allow-external'] : []),
+      ],
+      // No -t: Blender's command-line thread override beats the per-request setting.
+      onMessage: (m) => route(m),
+      onLog: (line, stream) => listeners.forEach((l) => l(line, stream)),
+    });
+    const spare = new SpareTileWorker(proc, opts, listeners);
+    route = (m) => spare.route(m);
+    await spare.expect((m) => m.waiting === true, 'start');
+    return spare;
+  }
+
+  get isAlive(): boolean {
+    return this.proc.running;
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  /** Loads the scene; this process is then that scene's worker. Once per spare. */
+  async load(blendPath: string): Promise<BlenderTileWorker> {
+    if (this.used) throw new TileWorkerError('START_FAILED', 'this Blender process has a scene');
+    this.used = true;
+    const path = sceneFile(blendPath);
+    const ready = this.expect((m) => typeof m.ready === 'boolean', 'load');
+    this.proc.writeLine(JSON.stringify({ cmd: 'load', blend: path }));
+    const m = await ready;
+    if (m.ready !== true) {
+      this.proc.kill('requested');
+      throw new TileWorkerError(
+        'START_FAILED',
+        `Blender cannot use the scene: ${m.error}`,
+        this.proc.outputTail(),
+      );
+    }
+    const { worker, onMessage } = BlenderTileWorker.adopt(
+      this.proc,
+      readyInfo(m),
+      this.opts,
+      this.listeners,
+    );
+    this.route = onMessage;
+    return worker;
+  }
+
+  /** Lets a spare that was never used exit; kills it if it hangs. */
+  async close(): Promise<void> {
+    if (this.used || !this.proc.running) return;
+    this.used = true;
+    this.proc.writeLine(JSON.stringify({ cmd: 'quit' }));
+    this.proc.endInput();
+    const timer = setTimeout(
+      () => this.proc.kill('requested'),
+      this.opts.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
+    );
+    await this.proc.exited;
+    clearTimeout(timer);
+  }
+
+  /** The next protocol message that passes `accept`, within the start time-out. */
+  private async expect(
+    accept: (m: ProtocolMessage) => boolean,
+    step: 'start' | 'load',
+  ): Promise<ProtocolMessage> {
+    const timeoutMs = this.opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    const timer = setTimeout(() => this.proc.kill('timeout'), timeoutMs);
+    try {
+      return await new Promise<ProtocolMessage>((ok, fail) => {
+        this.route = (m) => {
+          if (accept(m)) ok(m);
+        };
+        void this.proc.exited.then((exit) =>
+          fail(startExitError(this.proc, exit, this.opts, timeoutMs, step)),
+        );
+      });
+    } catch (e) {
+      this.proc.kill('requested');
+      if (e instanceof TileWorkerError && !e.detail) {
+        throw new TileWorkerError(e.code, e.message, this.proc.outputTail());
+      }
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function sceneFile(blendPath: string): string {
+  const path = resolve(blendPath);
+  if (!existsSync(path)) throw new TileWorkerError('START_FAILED', `scene not found: ${path}`);
+  return path;
+}
+
 function describeRegion(r: PixelRegion): string {
   return `${r.width}x${r.height}+${r.x}+${r.y}`;
 }
@@ -374,6 +464,7 @@ function startExitError(
   exit: ExitInfo,
   opts: TileWorkerOptions,
   timeoutMs: number,
+  step: 'start' | 'load',
 ): TileWorkerError {
   if (exit.spawnError) {
     return new TileWorkerError(
@@ -384,13 +475,15 @@ function startExitError(
   if (proc.killReason === 'timeout') {
     return new TileWorkerError(
       'START_TIMEOUT',
-      `Blender did not load the scene within ${timeoutMs} ms`,
+      step === 'load'
+        ? `Blender did not load the scene within ${timeoutMs} ms`
+        : `Blender did not start within ${timeoutMs} ms`,
     );
   }
   if (proc.killReason === 'memory') {
     return new TileWorkerError(
       'MEMORY_LIMIT',
-      `Blender exceeded the memory limit of ${opts.maxRssBytes} bytes while loading the scene`,
+      `Blender exceeded the memory limit of ${opts.maxRssBytes} bytes while ${step === 'load' ? 'loading the scene' : 'starting'}`,
     );
   }
   return new TileWorkerError('START_FAILED', `Blender ${describeExit(exit)} before it was ready`);

@@ -1,6 +1,6 @@
 // The lease loop's pipelining and resilience against a scripted coordinator and a stand-in for
 // Blender (the real ones are in test/render-node.e2e-spec.ts).
-import { BlenderTileWorker, TileRenderRequest } from '@tessera/blender';
+import { BlenderTileWorker, SpareTileWorker, TileRenderRequest } from '@tessera/blender';
 import type { LeaseGrant } from '@tessera/protocol';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -89,7 +89,8 @@ class ScriptedCoordinator {
 /** Stands in for Blender: takes renderMs per tile and writes a PNG of the region's size. */
 function fakeWorkers(renderMs: number) {
   const renders: string[] = [];
-  const start = jest.spyOn(BlenderTileWorker, 'start').mockImplementation(async () => {
+  // a scene loaded into a (spare) Blender: one per scene and slot
+  const start = jest.fn(async () => {
     let killed: (() => void) | undefined;
     const worker = {
       isAlive: true,
@@ -127,7 +128,21 @@ function fakeWorkers(renderMs: number) {
     };
     return worker as unknown as BlenderTileWorker;
   });
-  return { renders, start };
+  const spawn = jest.spyOn(SpareTileWorker, 'spawn').mockImplementation(async () => {
+    let used = false;
+    const spare = {
+      get isAlive() {
+        return !used;
+      },
+      load: () => {
+        used = true;
+        return start();
+      },
+      close: async () => undefined,
+    };
+    return spare as unknown as SpareTileWorker;
+  });
+  return { renders, start, spawn };
 }
 
 const capabilities = {
@@ -185,6 +200,23 @@ describe('Agent', () => {
     expect(new Set(coordinator.completed).size).toBe(6);
     expect(coordinator.failed).toEqual([]);
     expect(workers.start).toHaveBeenCalledTimes(1); // one Blender for the scene, kept alive
+  });
+
+  it('starts a spare Blender while idle and loads the next new scene into it', async () => {
+    const coordinator = new ScriptedCoordinator(0);
+    const workers = fakeWorkers(5);
+    const { agent: a, lines } = agent(coordinator);
+    const running = a.start();
+    await until('the spare', () => lines.some((l) => l.startsWith('spare Blender ready')));
+    expect(workers.spawn).toHaveBeenCalledTimes(1);
+    expect(workers.start).not.toHaveBeenCalled();
+    coordinator.queue.push(lease(1), lease(2));
+    await until('two completions', () => coordinator.completed.length === 2);
+    // the scene went into the spare; a new spare follows once the slot is idle again
+    expect(workers.start).toHaveBeenCalledTimes(1);
+    await until('the next spare', () => workers.spawn.mock.calls.length === 2);
+    await a.stop();
+    await running;
   });
 
   it('holds one lease at a time without pipelining', async () => {

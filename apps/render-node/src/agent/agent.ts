@@ -1,4 +1,9 @@
-import { BlenderTileWorker, TileRenderRequest } from '@tessera/blender';
+import {
+  BlenderTileWorker,
+  SpareTileWorker,
+  TileRenderRequest,
+  TileWorkerOptions,
+} from '@tessera/blender';
 import { completionMessage, LeaseGrant } from '@tessera/protocol';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -81,6 +86,8 @@ class LeaseLost extends Error {
 
 const STOP_FINISH_MS = 10_000;
 const DOWNLOAD_ATTEMPTS = 5;
+/** a slot that has waited this long for a lease is idle: time to start its spare Blender */
+const SPARE_AFTER_IDLE_MS = 250;
 
 /**
  * The lease loop, one per render slot (the CPU, or each chosen GPU): ask for work, render it with
@@ -92,6 +99,8 @@ const DOWNLOAD_ATTEMPTS = 5;
  */
 export class Agent {
   private readonly workers = new Map<string, { sha256: string; process: BlenderTileWorker }>();
+  /** per slot, a Blender started while idle that the next new scene loads into */
+  private readonly spares = new Map<string, Promise<SpareTileWorker | null>>();
   private readonly held = new Map<string, Held>();
   private readonly scenes: SceneCache;
   private readonly poll = new AbortController();
@@ -129,7 +138,10 @@ export class Agent {
     await Promise.race([finished, sleep(STOP_FINISH_MS)]);
     // whatever is still unreported stays on disk for the next start
     for (const h of this.held.values()) clearInterval(h.timer);
-    await Promise.all([...this.workers.values()].map((w) => w.process.close().catch(() => {})));
+    await Promise.all([
+      ...[...this.workers.values()].map((w) => w.process.close().catch(() => {})),
+      ...[...this.spares.values()].map((s) => s.then((spare) => spare?.close())),
+    ]);
   }
 
   private async run(): Promise<void> {
@@ -175,7 +187,9 @@ export class Agent {
       let next: Promise<Held | null> | undefined;
       let finishing: Promise<void> = Promise.resolve();
       while (!this.stopping) {
+        const idle = setTimeout(() => this.startSpare(slot), SPARE_AFTER_IDLE_MS);
         const held = await (next ?? this.nextLease());
+        clearTimeout(idle);
         next = undefined;
         if (!held) continue;
         let rendered: { file: string; renderMs: number; allowBlank: boolean };
@@ -341,7 +355,15 @@ export class Agent {
     if (current?.sha256 === lease.scene.sha256 && current.process.isAlive) return current.process;
     await current?.process.close().catch(() => undefined);
     this.workers.delete(slot.id);
-    const process = await BlenderTileWorker.start(blend, {
+    const spare = await this.takeSpare(slot);
+    const process = await spare.load(blend);
+    this.workers.set(slot.id, { sha256: lease.scene.sha256, process });
+    if (held.lost || this.stopping) throw new LeaseLost();
+    return process;
+  }
+
+  private workerOptions(slot: RenderSlot): TileWorkerOptions {
+    return {
       blenderPath: this.opts.blenderPath,
       threads: this.opts.threads,
       renderTimeoutMs: this.opts.renderTimeoutMs,
@@ -349,10 +371,31 @@ export class Agent {
       deviceId: slot.deviceId,
       maxRssBytes: this.opts.maxMemoryBytes,
       addressSpaceBytes: this.opts.maxMemoryBytes,
-    });
-    this.workers.set(slot.id, { sha256: lease.scene.sha256, process });
-    if (held.lost || this.stopping) throw new LeaseLost();
-    return process;
+    };
+  }
+
+  /**
+   * Starts the slot's spare Blender, once it is idle: a new scene then costs its load, not
+   * Blender's start-up. Failures are left to the next scene, which starts a Blender of its own.
+   */
+  private startSpare(slot: RenderSlot): void {
+    if (this.stopping || this.spares.has(slot.id)) return;
+    const spare = SpareTileWorker.spawn(this.workerOptions(slot)).then(
+      (s) => {
+        this.opts.log(`spare Blender ready for the next scene (${slot.id})`, { event: 'spare' });
+        return s;
+      },
+      () => null,
+    );
+    this.spares.set(slot.id, spare);
+  }
+
+  private async takeSpare(slot: RenderSlot): Promise<SpareTileWorker> {
+    const pending = this.spares.get(slot.id);
+    this.spares.delete(slot.id);
+    const spare = await pending;
+    if (spare?.isAlive) return spare;
+    return SpareTileWorker.spawn(this.workerOptions(slot));
   }
 
   /** Renders into the job's folder; checking and reporting happen in finish(), off the path. */
@@ -365,6 +408,7 @@ export class Agent {
     await mkdir(dir, { recursive: true });
     const out = join(dir, `${lease.leaseId}.png`);
     held.onLost = () => void worker.kill();
+    if (held.lost) throw new LeaseLost(); // lost while the job folder was made
     const unsubscribe = worker.onLog((line) => {
       const p = parseRenderProgress(line);
       if (p === null) return;
