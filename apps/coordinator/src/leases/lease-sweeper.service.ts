@@ -3,8 +3,9 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { LeasesService } from './leases.service';
 
 /**
- * Returns lapsed leases to the pool. Correctness does not depend on it (a grant also takes
- * lapsed shards); it keeps statuses honest and wakes idle agents soon after a node dies.
+ * Returns lapsed leases to the pool: a grant takes only PENDING shards, so this is how the work
+ * of a dead node comes back (within LEASE_SWEEP_MS of its lease's expiry), and idle agents are
+ * woken for it. Every replica runs it; SKIP LOCKED keeps them out of each other's way.
  */
 @Injectable()
 export class LeaseSweeperService implements OnModuleInit, OnModuleDestroy {

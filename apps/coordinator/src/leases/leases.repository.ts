@@ -50,14 +50,14 @@ export class LeasesRepository {
   /**
    * Leases the best free shard to `nodeId`: oldest job first, then frame order, preferring tiles
    * whose neighbours this node has not rendered (so overlaps cross-check different nodes).
-   * A shard whose lease lapsed counts as free; its old lease is marked EXPIRED in the same statement.
+   * Only PENDING shards are free: the sweeper turns lapsed leases back into PENDING shards.
    * Jobs whose requirements (device, memory, Blender version) the node does not meet are skipped.
    */
   async grant(nodeId: string, ttlMs: number): Promise<GrantedShard | null> {
     const leaseId = randomUUID();
     const rows = await this.prisma.$queryRaw<GrantedShard[]>`
       WITH pool AS MATERIALIZED (
-        -- Walks each rendering job's unfinished shards in frame order (shards_unfinished_order_idx)
+        -- Walks each rendering job's free shards in frame order (shards_pending_order_idx)
         -- instead of sorting every free shard: jobs come in age order, so the incremental sort
         -- under the LIMIT stops within the first job or two that have work for this node.
         SELECT s.id, s.frame_id
@@ -69,9 +69,7 @@ export class LeasesRepository {
         CROSS JOIN LATERAL (
           SELECT s.id, s.frame_id, s.frame_number, s.tile_y, s.tile_x
           FROM shards s
-          WHERE s.job_id = j.id
-            AND s.status IN ('PENDING', 'LEASED')
-            AND (s.status = 'PENDING' OR s.lease_expires_at < now())
+          WHERE s.job_id = j.id AND s.status = 'PENDING'
             -- a check never goes to a node whose work it checks (NOT EXISTS, not NOT IN: keeps
             -- the ordered index scan that lets the LIMIT stop early)
             AND NOT EXISTS (SELECT 1 FROM shard_exclusions e WHERE e.shard_id = s.id AND e.node_id = ${nodeId}::uuid)
@@ -96,10 +94,10 @@ export class LeasesRepository {
         WHERE n.frame_id = ANY (ARRAY(SELECT DISTINCT frame_id FROM pool))
           AND n.node_id = ${nodeId}::uuid AND n.kind = 'WORK'
       ), candidate AS (
-        SELECT s.id, s.lease_id AS old_lease_id
+        SELECT s.id
         FROM shards s JOIN jobs j ON j.id = s.job_id
         WHERE s.id = ANY (ARRAY(SELECT id FROM pool)) -- by primary key, not a scan of all shards
-          AND (s.status = 'PENDING' OR (s.status = 'LEASED' AND s.lease_expires_at < now()))
+          AND s.status = 'PENDING'
         ORDER BY EXISTS (
             SELECT 1 FROM mine n
             WHERE n.frame_id = s.frame_id
@@ -114,10 +112,7 @@ export class LeasesRepository {
             lease_expires_at = now() + ${ttlMs} * interval '1 millisecond', attempts = s.attempts + 1
         FROM candidate c WHERE s.id = c.id
         RETURNING s.id, s.job_id, s.frame_id, s.frame_number, s.x, s.y, s.width, s.height,
-                  s.lease_expires_at, c.old_lease_id
-      ), expired AS (
-        UPDATE leases l SET status = 'EXPIRED', ended_at = clock_timestamp()
-        FROM granted g WHERE l.id = g.old_lease_id AND l.status = 'ACTIVE'
+                  s.lease_expires_at
       ), lease AS (
         INSERT INTO leases (id, shard_id, node_id, status, granted_at, expires_at)
         SELECT ${leaseId}::uuid, g.id, ${nodeId}::uuid, 'ACTIVE', clock_timestamp(), g.lease_expires_at
