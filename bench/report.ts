@@ -136,8 +136,8 @@ function throughputSection(rows: ThroughputResult[], cores: number): string[] {
     'of a closed loop at capacity is mostly queueing (about agents / throughput per cycle).',
     '*Paced*: the same agents each start a cycle once per agents/pace seconds, as if rendering',
     'in between, offering half the measured capacity. *Free shards*: the backlog when the run',
-    "started (a grant walks the oldest job's unfinished shards in frame order and stops after 256,",
-    'so the backlog no longer sets its cost). CPU: percent of one core per process over the window,',
+    "started (a grant walks the oldest job's free shards in frame order and stops after 256, so",
+    'the backlog does not set its cost). CPU: percent of one core per process over the window,',
     'of all cores for the machine; per cycle, the coordinator includes its queue workers',
     '(verification and assembly jobs of each completion) and Postgres every postgres process on',
     'the machine (other databases on the same server included).',
@@ -174,6 +174,29 @@ function throughputSection(rows: ThroughputResult[], cores: number): string[] {
   if (paced) {
     out.push(
       `- lease p99 < ${t.p99LeaseMs} ms: **${fmtMs(paced.lease.p99)}** paced at ${paced.pace}/s (met: ${meets(paced.lease.p99 < t.p99LeaseMs)}); flat out ${fmtMs(flat?.lease.p99 ?? NaN)}`,
+    );
+  }
+  if (flat) {
+    // What the measured CPU per cycle allows on these cores, and what the target would need.
+    const perCycle = (pct: number) => (10 * pct) / flat.cyclesPerSecond;
+    const coordinator = perCycle(
+      Object.entries(flat.cpu)
+        .filter(([k]) => k.startsWith('replica'))
+        .reduce((a, [, v]) => a + v, 0),
+    );
+    const postgres = perCycle(flat.cpu.postgres);
+    const agents = perCycle(flat.cpu['bench (agents)']);
+    const total = coordinator + postgres + agents;
+    out.push(
+      '',
+      `CPU budget, flat out with one coordinator: a cycle cost ${fmtNum(total, 1)} ms of CPU in all ` +
+        `(coordinator ${fmtNum(coordinator, 1)}, Postgres ${fmtNum(postgres, 1)}, simulated agents ` +
+        `${fmtNum(agents, 1)}), so ${cores} cores allow at most about ` +
+        `${fmtNum((cores * 1000) / total, 0)} cycles/s whatever the scheduling; ` +
+        `${t.cyclesPerSecond} cycles/s would need ${fmtNum((cores * 1000) / t.cyclesPerSecond, 1)} ms ` +
+        'per cycle for all three together. A coordinator runs its JavaScript on one thread: at ' +
+        `${fmtNum(coordinator, 1)} ms per cycle one process cannot go much past ` +
+        `${fmtNum(1000 / coordinator, 0)} cycles/s.`,
     );
   }
   out.push('');
