@@ -9,6 +9,7 @@ import {
   BlendFileError,
   BlenderTileWorker,
   inspectScene,
+  makeTestScene,
   PixelRegion,
   SceneInspectionError,
   SpareTileWorker,
@@ -440,6 +441,41 @@ describe('BlenderTileWorker', () => {
     // Blender stored it relative to the .blend when saving, as it does for artists' files.
     expect(info.externalFiles).toEqual(['//private/secret.png']);
     expect(info.missingFiles).toEqual([]);
+  });
+
+  it('stops a render that outgrows its memory limit, resident or address space, and says so', async () => {
+    // 3000x3000: Blender's full-frame buffers alone take a few hundred MB more than a loaded scene
+    const big = await makeTestScene(join(dir, 'big.blend'), {
+      width: 3000,
+      height: 3000,
+      samples: 1,
+      frames: 1,
+      blenderPath: BLENDER,
+    });
+    const attempt = async (limit: 'maxRssBytes' | 'addressSpaceBytes', bytes: number) => {
+      const worker = await BlenderTileWorker.start(big, {
+        blenderPath: BLENDER,
+        threads: 1,
+        [limit]: bytes,
+      });
+      const e = await workerError(
+        worker.render({
+          frame: 1,
+          region: { x: 0, y: 0, width: 3000, height: 3000 },
+          out: join(dir, `big-${limit}.png`),
+        }),
+      );
+      expect(worker.isAlive).toBe(false);
+      return e;
+    };
+    const [resident, addressSpace] = await Promise.all([
+      attempt('maxRssBytes', 400 * 2 ** 20), // the agent's watchdog
+      attempt('addressSpaceBytes', 1100 * 2 ** 20), // prlimit --as: the allocation fails
+    ]);
+    expect(resident.code).toBe('MEMORY_LIMIT');
+    expect(resident.message).toMatch(/exceeded the memory limit of 419430400 bytes/);
+    expect(addressSpace.code).toBe('MEMORY_LIMIT');
+    expect(addressSpace.message).toMatch(/ran out of memory under the limit of 1153433600 bytes/);
   });
 
   it('enforces a resident memory limit', async () => {

@@ -106,6 +106,8 @@ interface Job {
   timer?: NodeJS.Timeout;
 }
 
+/** What Blender prints when an allocation fails under the address-space limit (prlimit --as). */
+const OUT_OF_MEMORY = /std::bad_alloc|Malloc returns null|out of memory/i;
 const DEFAULT_START_TIMEOUT_MS = 120_000;
 const DEFAULT_RENDER_TIMEOUT_MS = 30 * 60_000;
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
@@ -295,13 +297,19 @@ export class BlenderTileWorker {
               `Blender exceeded the memory limit of ${this.opts.maxRssBytes} bytes and was killed`,
               tail,
             )
-          : reason === 'requested'
-            ? new TileWorkerError('WORKER_KILLED', 'the tile worker was killed', tail)
-            : new TileWorkerError(
-                'WORKER_DIED',
-                `Blender ${describeExit(exit)} unexpectedly`,
+          : this.opts.addressSpaceBytes !== undefined && OUT_OF_MEMORY.test(tail)
+            ? new TileWorkerError(
+                'MEMORY_LIMIT',
+                `Blender ran out of memory under the limit of ${this.opts.addressSpaceBytes} bytes of address space (${describeExit(exit)})`,
                 tail,
-              );
+              )
+            : reason === 'requested'
+              ? new TileWorkerError('WORKER_KILLED', 'the tile worker was killed', tail)
+              : new TileWorkerError(
+                  'WORKER_DIED',
+                  `Blender ${describeExit(exit)} unexpectedly`,
+                  tail,
+                );
     const cause = this.deathCause;
     const jobs = [...(this.current ? [this.current] : []), ...this.queue.splice(0)];
     this.current = null;

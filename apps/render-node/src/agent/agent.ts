@@ -31,7 +31,7 @@ export interface AgentOptions {
   name?: string;
   /** cpu (default), gpu, cuda, optix:0,1 ...: one worker per chosen GPU */
   device?: string;
-  /** per Blender process: address-space limit (prlimit) and resident-memory watchdog */
+  /** per Blender process: resident-memory watchdog, and an address-space limit (prlimit) on CPU */
   maxMemoryBytes?: number;
   /** scene cache cap on disk; default 20 GiB */
   sceneCacheBytes?: number;
@@ -86,6 +86,7 @@ class LeaseLost extends Error {
 
 const STOP_FINISH_MS = 10_000;
 const DOWNLOAD_ATTEMPTS = 5;
+const ADDRESS_SPACE_HEADROOM = 2 ** 30;
 /** a slot that has waited this long for a lease is idle: time to start its spare Blender */
 const SPARE_AFTER_IDLE_MS = 250;
 
@@ -370,7 +371,13 @@ export class Agent {
       device: slot.backend,
       deviceId: slot.deviceId,
       maxRssBytes: this.opts.maxMemoryBytes,
-      addressSpaceBytes: this.opts.maxMemoryBytes,
+      // prlimit --as catches one huge allocation before the watchdog's next look. CPU slots only:
+      // GPU drivers reserve far more address space than they use. Blender itself reserves about
+      // 0.8 GB that it never touches, hence the headroom over the resident limit.
+      addressSpaceBytes:
+        this.opts.maxMemoryBytes !== undefined && slot.backend === 'CPU'
+          ? this.opts.maxMemoryBytes + ADDRESS_SPACE_HEADROOM
+          : undefined,
     };
   }
 
