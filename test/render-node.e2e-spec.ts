@@ -262,6 +262,42 @@ test('a render over its time limit is killed and its lease failed cleanly', asyn
   await prisma.job.update({ where: { id: job.id }, data: { status: 'CANCELLED' } });
 });
 
+test('a render over its memory limit is killed, and a tile no node can render fails its job with the reason', async () => {
+  const coordinator = await startCoordinator({
+    ...coordinatorEnv(tmpDir(), uniqueQueuePrefix('memory')),
+    SHARD_MAX_FAILURES: '1', // one node's failure is enough here; the default asks for three
+  });
+  processes.push(coordinator);
+  // 3000x3000: the full-frame buffers take a few hundred MB more than the loaded scene
+  const scene = await makeTestScene(join(tmpDir(), 'big.blend'), {
+    width: 3000,
+    height: 3000,
+    samples: 1,
+    frames: 1,
+  });
+  const client = new RequesterClient(coordinator.url, apiKey);
+  const agent = startAgent(coordinator.url, agentEnv({ TESSERA_MAX_MEMORY_MB: '400' }), {
+    name: 'agent',
+  });
+  processes.push(agent);
+  const job = await client.submit(scene, { tilesX: 1, tilesY: 1, overlap: 0, verification: 'off' });
+  const failed = await until('the failed job', async () => {
+    const view = await client.job(job.id);
+    return view.status === 'FAILED' ? view : null;
+  });
+  expect(failed.error).toMatch(
+    /^frame 1 tile \(0, 0\) failed on 1 node\(s\); the last said: .*exceeded the memory limit of 419430400 bytes/,
+  );
+  const [lease] = await leasesOf(job.id);
+  expect(lease.status).toBe('FAILED');
+  expect(lease.failReason).toMatch(/exceeded the memory limit/);
+  // the agent lives on, and nothing of the failed job is leased again
+  expect(agent.proc.exitCode).toBeNull();
+  await new Promise((r) => setTimeout(r, 1000));
+  expect(await leasesOf(job.id)).toHaveLength(1);
+  await agent.stop();
+});
+
 test('a scene whose Python tries to write outside its folder renders without running it', async () => {
   const coordinator = await startCoordinator(
     coordinatorEnv(tmpDir(), uniqueQueuePrefix('hostile')),

@@ -45,6 +45,8 @@ export const configSchema = z
       .default(256 * 1024 ** 2),
     LEASE_TTL_MS: z.coerce.number().int().min(1000).default(30_000),
     LEASE_SWEEP_MS: z.coerce.number().int().min(100).default(1000),
+    // a tile that this many different nodes failed to render fails its job, with their reason
+    SHARD_MAX_FAILURES: z.coerce.number().int().min(1).default(3),
     LEASE_MAX_WAIT_MS: z.coerce.number().int().min(0).default(25_000),
     SESSION_TTL_MS: z.coerce
       .number()

@@ -21,6 +21,6 @@ import { JobsService } from './jobs.service';
   ],
   controllers: [JobsController],
   providers: [JobsRepository, JobsService],
-  exports: [JobsRepository],
+  exports: [JobsRepository, JobsService],
 })
 export class JobsModule {}

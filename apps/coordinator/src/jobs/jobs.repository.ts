@@ -215,22 +215,39 @@ export class JobsRepository {
    * Returns the ended leases, or null when the job is not the requester's or already finished.
    */
   async cancelJob(id: string, apiKeyId: string | null) {
+    return this.endJob(id, { status: 'CANCELLED' }, apiKeyId);
+  }
+
+  /**
+   * Ends a job before its frames are done, with its active leases: cancelled by its requester
+   * (while planning or rendering), or failed while rendering. The leases ended; null when the job
+   * was not in a state to end (or, with `apiKeyId`, not the requester's).
+   */
+  async endJob(
+    id: string,
+    end: { status: 'CANCELLED' } | { status: 'FAILED'; error: string },
+    apiKeyId: string | null = null,
+  ) {
     return this.prisma.$transaction(async (tx) => {
       const { count } = await tx.job.updateMany({
         where: {
           id,
-          status: { in: ['PLANNING', 'RENDERING'] },
+          status: end.status === 'CANCELLED' ? { in: ['PLANNING', 'RENDERING'] } : 'RENDERING',
           ...(apiKeyId ? { apiKeyId } : {}),
         },
-        data: { status: 'CANCELLED', completedAt: new Date() },
+        data: {
+          status: end.status,
+          completedAt: new Date(),
+          ...(end.status === 'FAILED' ? { error: end.error } : {}),
+        },
       });
       if (count === 0) return null;
-      return this.endLeasesOfJob(id, tx);
+      return this.endLeasesOfJob(id, endReason(end.status), tx);
     });
   }
 
-  /** Ends every active lease of a (cancelled) job and frees its shards; the leases ended. */
-  endLeasesOfJob(id: string, tx: Prisma.TransactionClient = this.prisma) {
+  /** Ends every active lease of an ended job and frees its shards; the leases ended. */
+  endLeasesOfJob(id: string, reason: string, tx: Prisma.TransactionClient = this.prisma) {
     return tx.$queryRaw<{ leaseId: string; shardId: string }[]>`
       WITH held AS (
         -- the lease ids as they were: RETURNING of the update below sees them already cleared
@@ -242,7 +259,7 @@ export class JobsRepository {
         FROM held WHERE shards.id = held.id
         RETURNING held.id, held.lease_id
       )
-      UPDATE leases l SET status = 'RELEASED', ended_at = clock_timestamp(), fail_reason = 'job cancelled'
+      UPDATE leases l SET status = 'RELEASED', ended_at = clock_timestamp(), fail_reason = ${reason}
       FROM s WHERE l.id = s.lease_id AND l.status = 'ACTIVE'
       RETURNING l.id::text AS "leaseId", s.id::text AS "shardId"`;
   }
@@ -260,4 +277,9 @@ export class JobsRepository {
       select: { status: true, imageKey: true },
     });
   }
+}
+
+/** Why the leases of an ended job ended, as their history and the dashboard show it. */
+export function endReason(status: 'CANCELLED' | 'FAILED'): string {
+  return status === 'CANCELLED' ? 'job cancelled' : 'job failed';
 }

@@ -25,7 +25,7 @@ import { CreateJobDto, toJobSettings } from './dto/create-job.dto';
 import { ListJobsDto } from './dto/list-jobs.dto';
 import { estimateRemainingMs } from './job-eta';
 import { toJobView } from './job-view';
-import { JobsRepository, JobSummaryRow } from './jobs.repository';
+import { endReason, JobsRepository, JobSummaryRow } from './jobs.repository';
 import { priceOf, samplesOf } from '../pricing/pricing';
 import { sha256File } from './sha256-file';
 
@@ -135,20 +135,44 @@ export class JobsService implements OnModuleInit, OnModuleDestroy {
       if (!job) throw new NotFoundException('no such job');
       throw new ConflictException(`job is already ${job.status.toLowerCase()}`);
     }
-    this.publishEnded(id, ended);
-    this.events.publish({ type: 'job.finished', jobId: id, status: 'CANCELLED' });
-    // A grant statement that read the job as RENDERING just before the cancel committed can
-    // still finish after it; one more pass shortly after ends such a straggler lease too.
-    setTimeout(() => {
-      this.repo.endLeasesOfJob(id).then(
-        (late) => this.publishEnded(id, late),
-        (e: Error) => this.logger.warn(`job ${id}: late lease cleanup failed: ${e.message}`),
-      );
-    }, CANCEL_RECHECK_MS).unref();
+    this.afterEnd(id, 'CANCELLED', ended);
     return { id, status: 'CANCELLED', leasesEnded: ended.length };
   }
 
-  private publishEnded(jobId: string, leases: { leaseId: string; shardId: string }[]) {
+  /**
+   * A job that cannot finish while rendering (a tile no node could render): it stops with the
+   * reason, like a cancel; verified work is still paid and the rest of the deposit refunded.
+   */
+  async failRendering(id: string, error: string): Promise<boolean> {
+    const ended = await this.repo.endJob(id, { status: 'FAILED', error });
+    if (!ended) return false;
+    this.logger.warn(`job ${id} failed: ${error}`);
+    this.afterEnd(id, 'FAILED', ended);
+    return true;
+  }
+
+  private afterEnd(
+    id: string,
+    status: 'CANCELLED' | 'FAILED',
+    ended: { leaseId: string; shardId: string }[],
+  ): void {
+    this.publishEnded(id, ended, endReason(status));
+    this.events.publish({ type: 'job.finished', jobId: id, status });
+    // A grant statement that read the job as RENDERING just before it ended can still finish
+    // after it; one more pass shortly after ends such a straggler lease too.
+    setTimeout(() => {
+      this.repo.endLeasesOfJob(id, endReason(status)).then(
+        (late) => this.publishEnded(id, late, endReason(status)),
+        (e: Error) => this.logger.warn(`job ${id}: late lease cleanup failed: ${e.message}`),
+      );
+    }, CANCEL_RECHECK_MS).unref();
+  }
+
+  private publishEnded(
+    jobId: string,
+    leases: { leaseId: string; shardId: string }[],
+    reason: string,
+  ) {
     for (const lease of leases) {
       this.events.publish({
         type: 'lease.ended',
@@ -156,7 +180,7 @@ export class JobsService implements OnModuleInit, OnModuleDestroy {
         shardId: lease.shardId,
         leaseId: lease.leaseId,
         status: 'RELEASED',
-        reason: 'job cancelled',
+        reason,
       });
     }
   }

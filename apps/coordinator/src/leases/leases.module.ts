@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { JobsModule } from '../jobs/jobs.module';
 import { StorageModule } from '../storage/storage.module';
 import { JobFactsRepository } from './job-facts.repository';
 import { LeaseSweeperService } from './lease-sweeper.service';
@@ -7,7 +8,7 @@ import { LeasesRepository } from './leases.repository';
 import { LeasesService } from './leases.service';
 
 @Module({
-  imports: [StorageModule],
+  imports: [StorageModule, JobsModule],
   controllers: [LeasesController],
   providers: [LeasesRepository, LeasesService, JobFactsRepository, LeaseSweeperService],
 })

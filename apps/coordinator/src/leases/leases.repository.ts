@@ -216,6 +216,21 @@ export class LeasesRepository {
     return rows.length === 1;
   }
 
+  /** How many different nodes failed to render the shard (leases they gave up with an error). */
+  async failuresOf(
+    shardId: string,
+  ): Promise<{ nodes: number; frameNumber: number; tileX: number; tileY: number }> {
+    const rows = await this.prisma.$queryRaw<
+      { nodes: number; frameNumber: number; tileX: number; tileY: number }[]
+    >`
+      SELECT count(DISTINCT l.node_id)::int AS nodes, s.frame_number AS "frameNumber",
+             s.tile_x AS "tileX", s.tile_y AS "tileY"
+      FROM shards s LEFT JOIN leases l ON l.shard_id = s.id AND l.status = 'FAILED'
+      WHERE s.id = ${shardId}::uuid
+      GROUP BY s.id`;
+    return rows[0];
+  }
+
   /** Returns lapsed shards to the pool; the leases that ended. Safe to run on every replica. */
   async expireLapsed(): Promise<{ id: string; shardId: string; jobId: string }[]> {
     return this.prisma.$queryRaw<{ id: string; shardId: string; jobId: string }[]>`

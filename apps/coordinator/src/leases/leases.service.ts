@@ -17,6 +17,7 @@ import { NodeClaims } from '../auth/session-token';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { WorkSignalService } from '../dispatch/work-signal.service';
 import { EventsService } from '../events/events.service';
+import { JobsService } from '../jobs/jobs.service';
 import { QueueName, VerificationPayload, verificationJobId } from '../queues/queues';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { JobFactsRepository } from './job-facts.repository';
@@ -39,6 +40,7 @@ export class LeasesService {
     private readonly jobs: JobFactsRepository,
     private readonly signal: WorkSignalService,
     private readonly events: EventsService,
+    private readonly jobFailures: JobsService,
   ) {}
 
   private readonly touched = new Map<string, number>();
@@ -152,8 +154,23 @@ export class LeasesService {
       status,
       reason,
     });
+    if (status === 'FAILED') await this.failJobIfHopeless(lease.jobId, lease.shardId, reason);
     this.signal.notify();
     return { released: true };
+  }
+
+  /**
+   * A tile that several different nodes failed to render (out of memory, a crash in Blender)
+   * would otherwise go round the farm for ever: its job fails with their reason. Distinct nodes,
+   * so that one broken or hostile node cannot fail other people's jobs on its own.
+   */
+  private async failJobIfHopeless(jobId: string, shardId: string, reason: string) {
+    const { nodes, frameNumber, tileX, tileY } = await this.repo.failuresOf(shardId);
+    if (nodes < this.config.SHARD_MAX_FAILURES) return;
+    await this.jobFailures.failRendering(
+      jobId,
+      `frame ${frameNumber} tile (${tileX}, ${tileY}) failed on ${nodes} node(s); the last said: ${reason}`,
+    );
   }
 
   /** Records that the node is alive, without a database write on every poll of every node. */

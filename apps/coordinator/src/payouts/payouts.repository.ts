@@ -85,8 +85,9 @@ export class PayoutsRepository {
         OR: [
           { status: 'COMPLETED', payment: { in: ['FUNDED', 'SETTLING'] } },
           {
-            status: 'CANCELLED',
-            // a cancelled job may have been partly funded: the deposit goes back
+            // ended early (cancelled, or failed): verified work is paid, the rest goes back; a
+            // cancelled job may have been partly funded, and that deposit goes back too
+            status: { in: ['CANCELLED', 'FAILED'] },
             payment: { in: ['FUNDED', 'SETTLING', 'AWAITING_FUNDS'] },
             completedAt: { lt: cancelledBefore },
           },
@@ -192,11 +193,11 @@ export class PayoutsRepository {
     });
   }
 
-  /** A job that has nothing on the escrow to settle (never funded, then cancelled). */
+  /** A job that has nothing on the escrow to settle (never funded, then cancelled or failed). */
   closeUnfunded(jobId: string) {
     return this.prisma.job.updateMany({
-      where: { id: jobId, payment: 'AWAITING_FUNDS', status: 'CANCELLED' },
-      data: { payment: 'NONE', paymentNote: 'cancelled before any deposit' },
+      where: { id: jobId, payment: 'AWAITING_FUNDS', status: { in: ['CANCELLED', 'FAILED'] } },
+      data: { payment: 'NONE', paymentNote: 'ended before any deposit' },
     });
   }
 

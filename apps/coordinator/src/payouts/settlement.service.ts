@@ -28,7 +28,7 @@ export class SettlementService {
 
   async settle(jobId: string): Promise<SettlementProgress> {
     const facts = await this.repo.settlementFacts(jobId);
-    if (!facts || !['COMPLETED', 'CANCELLED'].includes(facts.status)) return 'nothing';
+    if (!facts || !['COMPLETED', 'CANCELLED', 'FAILED'].includes(facts.status)) return 'nothing';
     const jobKey = jobIdToBytes32(jobId);
     if (facts.payment === 'FUNDED' || facts.payment === 'AWAITING_FUNDS') {
       const onChain = await this.chain.escrow.getJob(jobKey);
