@@ -36,6 +36,10 @@ export class AssemblyRepository {
     thumbKey: string,
   ): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
+      // The job row is locked first: two workers saving a job's last two frames at once would
+      // each count the other's frame as open (not yet committed) and neither would complete it.
+      // Locked, the second waits, and its count below starts after the first has committed.
+      await tx.$queryRaw`SELECT 1 FROM jobs WHERE id = ${jobId}::uuid FOR UPDATE`;
       await tx.frame.update({
         where: { id: frameId },
         data: { status: 'DONE', imageKey, thumbKey, completedAt: new Date() },
