@@ -13,19 +13,25 @@ export interface Output {
   close(): void;
 }
 
-export function createOutput(opts: { json: boolean; prefix?: string }): Output {
+export function createOutput(opts: {
+  json: boolean;
+  prefix?: string;
+  /** where text and bars go; default standard output (bars only when it is a terminal) */
+  terminal?: NodeJS.WritableStream & { isTTY?: boolean };
+}): Output {
+  const terminal = opts.terminal ?? process.stdout;
   if (opts.json) {
     return {
       log: (line, fields) =>
-        process.stdout.write(
+        terminal.write(
           JSON.stringify({ time: new Date().toISOString(), msg: line, ...fields }) + '\n',
         ),
       close: () => undefined,
     };
   }
   const prefix = opts.prefix ? `[${opts.prefix}] ` : '';
-  if (!process.stdout.isTTY) {
-    return { log: (line) => console.log(`${prefix}${line}`), close: () => undefined };
+  if (!terminal.isTTY) {
+    return { log: (line) => terminal.write(`${prefix}${line}\n`), close: () => undefined };
   }
   const bars = new MultiBar(
     {
@@ -34,6 +40,7 @@ export function createOutput(opts: { json: boolean; prefix?: string }): Output {
       clearOnComplete: true,
       stopOnComplete: true,
       etaBuffer: 20,
+      stream: terminal,
     },
     Presets.shades_classic,
   );
