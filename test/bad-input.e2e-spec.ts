@@ -315,6 +315,16 @@ describe('leases', () => {
     expect((await post(a, `/${l.leaseId}/heartbeat`)).status).toBe(410);
     expect((await complete(a, l, good)).status).toBe(410);
     expect(await prisma.result.count({ where: { shardId: l.shardId } })).toBe(0);
+    // the lease sweeper (each second) puts the lapsed shard back; then it is leased again
+    const deadline = Date.now() + 10_000;
+    while (
+      (await prisma.shard.findUniqueOrThrow({ where: { id: l.shardId } })).status !== 'PENDING'
+    ) {
+      if (Date.now() > deadline) throw new Error('the lapsed shard did not come back');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const expired = await prisma.lease.findUniqueOrThrow({ where: { id: l.leaseId } });
+    expect(expired.status).toBe('EXPIRED');
     const again = await lease(await node());
     expect(again.shardId).toBe(l.shardId);
   });
