@@ -264,6 +264,13 @@ export class BlenderTileWorker {
     const job = this.current;
     if (!job || m.id !== job.id) return; // stale or unexpected: ignore
     clearTimeout(job.timer);
+    if (m.ok !== true && this.outOfAddressSpace(`${m.error}\n${this.proc.outputTail()}`)) {
+      // Blender survived a failed allocation; a process starved at its limit is not reused.
+      // onExit fails this render (and any queued) with the cause.
+      this.deathCause = this.memoryLimitError();
+      this.proc.kill('requested');
+      return;
+    }
     this.current = null;
     if (m.ok === true) {
       job.resolve({
@@ -297,12 +304,8 @@ export class BlenderTileWorker {
               `Blender exceeded the memory limit of ${this.opts.maxRssBytes} bytes and was killed`,
               tail,
             )
-          : this.opts.addressSpaceBytes !== undefined && OUT_OF_MEMORY.test(tail)
-            ? new TileWorkerError(
-                'MEMORY_LIMIT',
-                `Blender ran out of memory under the limit of ${this.opts.addressSpaceBytes} bytes of address space (${describeExit(exit)})`,
-                tail,
-              )
+          : this.outOfAddressSpace(tail)
+            ? this.memoryLimitError(`, ${describeExit(exit)}`)
             : reason === 'requested'
               ? new TileWorkerError('WORKER_KILLED', 'the tile worker was killed', tail)
               : new TileWorkerError(
@@ -323,6 +326,19 @@ export class BlenderTileWorker {
       );
     }
     this.idleWaiters.splice(0).forEach((w) => w());
+  }
+
+  /** Blender's output says an allocation failed under the address-space limit (prlimit --as). */
+  private outOfAddressSpace(output: string): boolean {
+    return this.opts.addressSpaceBytes !== undefined && OUT_OF_MEMORY.test(output);
+  }
+
+  private memoryLimitError(how = ''): TileWorkerError {
+    return new TileWorkerError(
+      'MEMORY_LIMIT',
+      `Blender ran out of memory under the limit of ${this.opts.addressSpaceBytes} bytes of address space${how}`,
+      this.proc.outputTail(),
+    );
   }
 
   private idle(): Promise<void> {
