@@ -182,14 +182,7 @@ export class BlenderTileWorker {
     this.closing = true;
     if (this.proc.running) {
       await Promise.race([this.idle(), this.proc.exited]);
-      this.proc.writeLine(JSON.stringify({ cmd: 'quit' }));
-      this.proc.endInput();
-      const timer = setTimeout(
-        () => this.proc.kill('requested'),
-        this.opts.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
-      );
-      await this.proc.exited;
-      clearTimeout(timer);
+      await quit(this.proc, this.opts);
     }
   }
 
@@ -423,14 +416,7 @@ export class SpareTileWorker {
   async close(): Promise<void> {
     if (this.used || !this.proc.running) return;
     this.used = true;
-    this.proc.writeLine(JSON.stringify({ cmd: 'quit' }));
-    this.proc.endInput();
-    const timer = setTimeout(
-      () => this.proc.kill('requested'),
-      this.opts.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
-    );
-    await this.proc.exited;
-    clearTimeout(timer);
+    await quit(this.proc, this.opts);
   }
 
   /** The next protocol message that passes `accept`, within the start time-out. */
@@ -459,6 +445,18 @@ export class SpareTileWorker {
       clearTimeout(timer);
     }
   }
+}
+
+/** Asks Blender to exit (quit, then end of stdin); kills it if it has not within the time-out. */
+async function quit(proc: BlenderProcess, opts: TileWorkerOptions): Promise<void> {
+  proc.writeLine(JSON.stringify({ cmd: 'quit' }));
+  proc.endInput();
+  const timer = setTimeout(
+    () => proc.kill('requested'),
+    opts.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
+  );
+  await proc.exited;
+  clearTimeout(timer);
 }
 
 function sceneFile(blendPath: string): string {
