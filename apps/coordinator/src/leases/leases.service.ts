@@ -29,6 +29,8 @@ const RESULT_CONTENT_TYPE = 'image/png';
 /** A node's last-seen time is written at most this often per replica (it is informational). */
 const TOUCH_INTERVAL_MS = 10_000;
 const TOUCH_CACHE_LIMIT = 10_000;
+/** Immediate retries of a grant that lost every candidate to concurrent grants. */
+const MAX_CONTENDED_RETRIES = 3;
 
 @Injectable()
 export class LeasesService {
@@ -50,9 +52,17 @@ export class LeasesService {
   async request(node: NodeClaims, waitMs: number, abort: AbortSignal): Promise<LeaseGrant | null> {
     const deadline = Date.now() + Math.min(waitMs, this.config.LEASE_MAX_WAIT_MS);
     this.touch(node.nodeId);
+    let contended = 0;
     for (;;) {
       if (abort.aborted) return null;
-      const shard = await this.repo.grant(node.nodeId, this.config.LEASE_TTL_MS);
+      const { shard, contended: lost } = await this.repo.grant(
+        node.nodeId,
+        this.config.LEASE_TTL_MS,
+      );
+      // Free shards were there but concurrent grants took them all: try again at once rather
+      // than wait for a signal that only new or returned work sends.
+      if (lost && ++contended <= MAX_CONTENDED_RETRIES) continue;
+      contended = 0;
       if (shard && abort.aborted) {
         // Granted to an agent that has just gone: give it back now rather than at expiry.
         await this.repo.release(shard.leaseId, node.nodeId, 'RELEASED', 'agent went away');
