@@ -40,6 +40,19 @@ export interface NewVerdict {
   evidence: object;
 }
 
+export interface ResultFacts {
+  status: string;
+  kind: 'WORK' | 'CHECK';
+  jobId: string;
+  frameId: string;
+  verification: string;
+  /** the reputation state of the result's node (null until it has one) */
+  trust: unknown;
+  resultId: string | null;
+  nodeId: string | null;
+  blocked: boolean;
+}
+
 const resultSelect = { select: { id: true, nodeId: true, storageKey: true } } as const;
 
 function region(s: { x: number; y: number; width: number; height: number }): PixelRegion {
@@ -68,13 +81,40 @@ export class VerificationRepository {
     });
   }
 
-  /** A frame still missing a tile's result (or with no tiles): one indexed query, no rows loaded. */
-  async frameHasOpenTiles(frameId: string): Promise<boolean> {
-    const rows = await this.prisma.$queryRaw<{ open: boolean }[]>`
-      SELECT NOT EXISTS (SELECT 1 FROM shards WHERE frame_id = ${frameId}::uuid AND kind = 'WORK')
-          OR EXISTS (SELECT 1 FROM shards WHERE frame_id = ${frameId}::uuid AND kind = 'WORK'
-                       AND (status <> 'DONE' OR result_id IS NULL)) AS open`;
-    return rows[0].open;
+  /**
+   * Where a frame stands, in one indexed query: a tile still without its result (or no tiles
+   * at all), every tile verified already, the frame stitched. Asked after every completion.
+   */
+  async frameState(
+    frameId: string,
+  ): Promise<{ open: boolean; verified: boolean; assembled: boolean }> {
+    const rows = await this.prisma.$queryRaw<
+      { open: boolean; verified: boolean; assembled: boolean }[]
+    >`
+      SELECT count(*) = 0 OR bool_or(s.status <> 'DONE' OR s.result_id IS NULL) AS open,
+             count(*) > 0 AND bool_and(s.verified_at IS NOT NULL) AS verified,
+             (SELECT status = 'DONE' FROM frames WHERE id = ${frameId}::uuid) AS assembled
+      FROM shards s WHERE s.frame_id = ${frameId}::uuid AND s.kind = 'WORK'`;
+    return { ...rows[0], assembled: rows[0].assembled === true };
+  }
+
+  /**
+   * What the verification of a completed lease needs first, in one query: the shard's state,
+   * its job's verification strength, its result and whether that node is convicted on the job,
+   * and the node's reputation. The full shard is read only when a check is issued.
+   */
+  async resultFacts(shardId: string): Promise<ResultFacts | null> {
+    const rows = await this.prisma.$queryRaw<ResultFacts[]>`
+      SELECT s.status::text AS status, s.kind::text AS kind, s.job_id::text AS "jobId",
+             s.frame_id::text AS "frameId", j.verification, n.trust,
+             r.id::text AS "resultId", r.node_id::text AS "nodeId",
+             EXISTS (SELECT 1 FROM job_blocklist b
+                     WHERE b.job_id = s.job_id AND b.node_id = r.node_id) AS blocked
+      FROM shards s JOIN jobs j ON j.id = s.job_id
+      LEFT JOIN results r ON r.id = s.result_id
+      LEFT JOIN nodes n ON n.id = r.node_id
+      WHERE s.id = ${shardId}::uuid`;
+    return rows[0] ?? null;
   }
 
   async frameTiles(frameId: string): Promise<RenderedTile[]> {
@@ -234,11 +274,6 @@ export class VerificationRepository {
       }
       return { firstConviction: blocked === 1, frames };
     });
-  }
-
-  async isBlocked(jobId: string, nodeId: string): Promise<boolean> {
-    const n = await this.prisma.jobBlock.count({ where: { jobId, nodeId } });
-    return n > 0;
   }
 
   /** Both results of an unresolvable dispute are redone by other nodes, without blame. */

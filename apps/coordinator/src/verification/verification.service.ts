@@ -58,32 +58,38 @@ export class VerificationService {
 
   /** A lease was completed: sample secret checks for a work tile, or evaluate a check. */
   async onResult(shardId: string): Promise<string | null> {
-    const shard = await this.repo.findShard(shardId);
-    if (!shard?.result || shard.status !== 'DONE') return null;
+    const facts = await this.repo.resultFacts(shardId);
+    if (!facts?.resultId || !facts.nodeId || facts.status !== 'DONE') return null;
+    const result = { id: facts.resultId, nodeId: facts.nodeId };
     // A lease that was in flight when its node was convicted: the result is not taken.
-    if (await this.repo.isBlocked(shard.jobId, shard.result.nodeId)) {
-      await this.repo.discardResults([shard.result.id]);
+    if (facts.blocked) {
+      await this.repo.discardResults([result.id]);
       this.signal.notify();
-      this.events.publish({ type: 'job.changed', jobId: shard.jobId, reason: 'result dropped' });
-      return shard.frameId;
+      this.events.publish({ type: 'job.changed', jobId: facts.jobId, reason: 'result dropped' });
+      return facts.frameId;
     }
-    if (shard.kind === 'CHECK') {
+    if (facts.kind === 'CHECK') {
       await this.evaluateCheck(shardId);
-      return shard.frameId;
+      return facts.frameId;
     }
-    const strength = shard.job.verification as Strength;
+    const strength = facts.verification as Strength;
     if (strength !== 'off') {
       const policy = policyFor(strength);
-      const score = reputationScore(await this.trustOf(shard.result.nodeId));
+      const score = reputationScore(
+        (facts.trust as ReputationState | null) ?? newReputation(),
+      );
       if (shouldCheckTile(score, this.rng, policy)) {
-        const plan = planCropCheck(regionOf(shard), marginsOf(shard), this.rng, policy);
-        for (const crop of plan.crops) {
-          await this.issueCheck(shard, crop, 'CROP', shard.result, undefined);
+        const shard = await this.repo.findShard(shardId);
+        if (shard?.result) {
+          const plan = planCropCheck(regionOf(shard), marginsOf(shard), this.rng, policy);
+          for (const crop of plan.crops) {
+            await this.issueCheck(shard, crop, 'CROP', shard.result, undefined);
+          }
         }
       }
       if (shouldIssueRinger(score, this.rng, policy)) {
         // Known-answer work: a verified tile by someone else, issued again like any lease.
-        const known = await this.repo.verifiedTileNotBy(shard.jobId, shard.result.nodeId);
+        const known = await this.repo.verifiedTileNotBy(facts.jobId, result.nodeId);
         if (known?.result) {
           await this.issueCheck(known, regionOf(known), 'RINGER', known.result, undefined, [
             known.result.nodeId,
@@ -91,7 +97,7 @@ export class VerificationService {
         }
       }
     }
-    return shard.frameId;
+    return facts.frameId;
   }
 
   /**
@@ -100,8 +106,14 @@ export class VerificationService {
    */
   async verifyFrame(frameId: string): Promise<void> {
     // Runs after every completion; all but the frame's last find a tile still open, so that is
-    // asked first rather than loading every tile with its result.
-    if (await this.repo.frameHasOpenTiles(frameId)) return;
+    // asked first rather than loading every tile with its result. Completions queued behind the
+    // frame's last (a backlog) find it verified: they only make sure it gets stitched.
+    const state = await this.repo.frameState(frameId);
+    if (state.open || (state.verified && state.assembled)) return;
+    if (state.verified) {
+      await this.assembly.add('assemble', { frameId }, { jobId: assemblyJobId(frameId) });
+      return;
+    }
     const tiles = await this.repo.frameTiles(frameId);
     if (tiles.length === 0 || tiles.some((t) => !t.result)) return;
     const first = await this.repo.findShard(tiles[0].shardId);
@@ -351,11 +363,6 @@ export class VerificationService {
       return { blenderVersion: caps.blenderVersion ?? '', deviceClass: caps.deviceClass ?? '' };
     };
     return compareRenders(pa, pb, { mode: chooseMode(provenance(a.nodeId), provenance(b.nodeId)) });
-  }
-
-  private async trustOf(nodeId: string): Promise<ReputationState> {
-    const [node] = await this.repo.nodeProvenance([nodeId]);
-    return (node?.trust as ReputationState | null) ?? newReputation();
   }
 
   private reward(nodeId: string, event: ReputationEvent) {
