@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { JobsRepository } from '../../apps/coordinator/src/jobs/jobs.repository';
 import { planJob } from '../../apps/coordinator/src/planning/planner';
 import { PrismaService } from '../../apps/coordinator/src/prisma/prisma.service';
+import { ResultSigner } from '../../apps/coordinator/src/leases/result-signer';
 
 export interface HttpResult<T> {
   status: number;
@@ -69,6 +70,9 @@ export interface LeaseResult {
   ms: number;
 }
 
+/** libsecp256k1 signs in microseconds where ethers' JavaScript takes milliseconds. */
+const signer = new ResultSigner();
+
 /** One node: its own wallet (so its own identity) and session token. */
 export class SimulatedAgent {
   private token?: string;
@@ -79,8 +83,11 @@ export class SimulatedAgent {
     return this.wallet.address;
   }
 
-  /** Challenge, EIP-191 signature over it, session token: how every agent logs in. */
-  async login(base: string): Promise<string> {
+  /**
+   * Challenge, EIP-191 signature over it, session token: how every agent logs in. `askPriceWei`:
+   * the node's asking price per work unit, as the render-node's TESSERA_ASK_PRICE_WEI sends it.
+   */
+  async login(base: string, askPriceWei?: string): Promise<string> {
     const c = await postJson<{ nonce: string }>(`${base}/api/v1/nodes/challenge`, undefined, {
       address: this.wallet.address,
     });
@@ -92,6 +99,7 @@ export class SimulatedAgent {
       address: this.wallet.address,
       nonce: c.body.nonce,
       signature,
+      askPriceWei,
     });
     if (s.status !== 201 && s.status !== 200) throw new Error(`session: ${s.status}`);
     this.token = s.body.token;
@@ -126,7 +134,7 @@ export class SimulatedAgent {
     return {
       sha256: tile.sha256,
       renderMs,
-      signature: await this.wallet.signMessage(completionMessage(leaseId, tile.sha256)),
+      signature: signer.sign(this.wallet.privateKey, completionMessage(leaseId, tile.sha256)),
     };
   }
 

@@ -39,4 +39,15 @@ describe('ResultSigner', () => {
     const unrecoverable = Signature.from({ r, s, v: 27 }).serialized;
     expect(signer.signedBy(alice.address, 'one', unrecoverable)).toBe(false);
   });
+
+  it("signs exactly as ethers' Wallet.signMessage does", async () => {
+    const signer = new ResultSigner();
+    for (let i = 0; i < 12; i++) {
+      const message = `tessera-result:${i}:${'x'.repeat(i * 7)}`;
+      const signature = signer.sign(alice.privateKey, message);
+      // RFC 6979 nonces on both sides: the very same bytes
+      expect(signature).toBe(await alice.signMessage(message));
+      expect(verifyMessage(message, signature)).toBe(alice.address);
+    }
+  });
 });
