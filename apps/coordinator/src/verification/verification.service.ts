@@ -75,9 +75,7 @@ export class VerificationService {
     const strength = facts.verification as Strength;
     if (strength !== 'off') {
       const policy = policyFor(strength);
-      const score = reputationScore(
-        (facts.trust as ReputationState | null) ?? newReputation(),
-      );
+      const score = reputationScore((facts.trust as ReputationState | null) ?? newReputation());
       if (shouldCheckTile(score, this.rng, policy)) {
         const shard = await this.repo.findShard(shardId);
         if (shard?.result) {
