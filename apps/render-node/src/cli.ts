@@ -24,6 +24,7 @@ interface GlobalFlags {
   key?: string;
   workDir?: string;
   name?: string;
+  askPriceWei?: string;
   blender?: string;
   device?: string;
   threads?: string;
@@ -45,6 +46,7 @@ function config(cmd: Command): AgentConfig {
       keyFile: f.key,
       workDir: f.workDir,
       name: f.name,
+      askPriceWei: f.askPriceWei,
       blenderPath: f.blender,
       device: f.device,
       threads: f.threads,
@@ -79,6 +81,10 @@ export function buildCli(): Command {
     .option('--key <file>', 'node key: encrypted keystore (TESSERA_NODE_KEY)')
     .option('--work-dir <dir>', 'scene cache and job folders (TESSERA_WORK_DIR)')
     .option('--name <name>', 'node name shown to the coordinator (TESSERA_NODE_NAME)')
+    .option(
+      '--ask-price-wei <wei>',
+      'lowest price per work unit to render for (TESSERA_ASK_PRICE_WEI)',
+    )
     .option('--blender <path>', 'Blender executable (BLENDER_PATH)')
     .option('--device <choice>', 'cpu, gpu, cuda, optix:0,1, hip:0 ... (TESSERA_DEVICE)')
     .option('--threads <n>', 'CPU render threads (TESSERA_THREADS)')

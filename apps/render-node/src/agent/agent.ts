@@ -29,6 +29,8 @@ export interface AgentOptions {
   renderTimeoutMs: number;
   pollWaitMs: number;
   name?: string;
+  /** wei per work unit; the coordinator leases this node no job priced below it */
+  askPriceWei?: string;
   /** cpu (default), gpu, cuda, optix:0,1 ...: one worker per chosen GPU */
   device?: string;
   /** per Blender process: resident-memory watchdog, and an address-space limit (prlimit) on CPU */
@@ -166,7 +168,11 @@ export class Agent {
     const backoff = new Backoff(this.opts.backoff ?? DEFAULT_BACKOFF);
     while (!this.stopping) {
       try {
-        const session = await this.client.login(this.opts.name, { ...this.capabilities });
+        const session = await this.client.login(
+          this.opts.name,
+          { ...this.capabilities },
+          this.opts.askPriceWei,
+        );
         this.opts.log(`registered as ${session.address} (node ${session.nodeId})`, {
           event: 'registered',
           address: session.address,

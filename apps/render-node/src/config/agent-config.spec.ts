@@ -30,6 +30,31 @@ describe('loadAgentConfig', () => {
     expect(c).toMatchObject({ threads: 4, device: 'gpu', name: 'from-flag', pipeline: false });
   });
 
+  it('takes an ask price in wei from the file, the environment or a flag', () => {
+    expect(loadAgentConfig({ env: {}, home }).askPriceWei).toBeUndefined();
+    const file = join(home, 'ask.json');
+    writeFileSync(file, JSON.stringify({ askPriceWei: 1000 }));
+    expect(loadAgentConfig({ env: {}, file, home }).askPriceWei).toBe('1000');
+    // beyond 2^53 only a string is exact
+    writeFileSync(file, '{ "askPriceWei": "123456789012345678901234567890" }');
+    expect(loadAgentConfig({ env: {}, file, home }).askPriceWei).toBe(
+      '123456789012345678901234567890',
+    );
+    const env = { TESSERA_ASK_PRICE_WEI: '2000000000000' };
+    expect(loadAgentConfig({ env, file, home }).askPriceWei).toBe('2000000000000');
+    expect(loadAgentConfig({ env, file, flags: { askPriceWei: '5' }, home }).askPriceWei).toBe('5');
+
+    for (const bad of ['0.5', '-1', '1e15', '10 gwei']) {
+      expect(() => loadAgentConfig({ env: { TESSERA_ASK_PRICE_WEI: bad }, home })).toThrow(
+        `askPriceWei from TESSERA_ASK_PRICE_WEI: expected a whole number of wei (got "${bad}")`,
+      );
+    }
+    writeFileSync(file, '{ "askPriceWei": 123456789012345678901234567890 }');
+    expect(() => loadAgentConfig({ env: {}, file, home })).toThrow(
+      /askPriceWei from in .*ask\.json: a JSON number this large is not exact: write the wei as a string/,
+    );
+  });
+
   it('says in one line which setting is wrong and where it came from', () => {
     expect(() => loadAgentConfig({ env: { TESSERA_THREADS: 'lots' }, home })).toThrow(
       /^invalid render-node configuration: threads from TESSERA_THREADS: expected a number/,

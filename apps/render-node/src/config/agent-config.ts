@@ -15,6 +15,8 @@ const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .min(min, { message: `must be at least ${min}` })
     .max(max, { message: `must be at most ${max}` });
 
+const WEI = /^[0-9]{1,78}$/;
+
 const flag = z.union([
   z.boolean(),
   z
@@ -29,6 +31,22 @@ export const configSchema = z
     keyFile: z.string().min(1),
     workDir: z.string().min(1),
     name: z.string().max(100).optional(),
+    /** wei per work unit (1 MP x 100 samples): jobs priced below it are not leased to this node */
+    askPriceWei: z
+      .union([z.string(), z.number()], { message: 'expected a whole number of wei' })
+      .superRefine((v, ctx) => {
+        if (typeof v === 'string' ? WEI.test(v) : Number.isSafeInteger(v) && v >= 0) return;
+        // a JSON number above 2^53 has already lost its last digits when it gets here
+        const inexact = typeof v === 'number' && v > Number.MAX_SAFE_INTEGER;
+        ctx.addIssue({
+          code: 'custom',
+          message: inexact
+            ? 'a JSON number this large is not exact: write the wei as a string'
+            : 'expected a whole number of wei',
+        });
+      })
+      .transform(String)
+      .optional(),
     blenderPath: z.string().min(1),
     /** cpu, gpu, or a backend with device indices: cuda, optix:0,1, hip:0 ... */
     device: z.string().regex(/^(cpu|gpu|[a-z]+(:\d+(,\d+)*)?)$/i, {
@@ -56,6 +74,7 @@ export const ENV_NAMES: Record<Key, string> = {
   keyFile: 'TESSERA_NODE_KEY',
   workDir: 'TESSERA_WORK_DIR',
   name: 'TESSERA_NODE_NAME',
+  askPriceWei: 'TESSERA_ASK_PRICE_WEI',
   blenderPath: 'BLENDER_PATH',
   device: 'TESSERA_DEVICE',
   threads: 'TESSERA_THREADS',
@@ -74,6 +93,7 @@ export function defaultConfig(home = homedir()): Record<Key, unknown> {
     keyFile: join(base, 'node.key'),
     workDir: join(base, 'work'),
     name: undefined,
+    askPriceWei: undefined,
     blenderPath: 'blender',
     device: 'cpu',
     threads: undefined,

@@ -60,8 +60,15 @@ export class CoordinatorClient {
     return this.wallet.address;
   }
 
-  /** Challenge, EIP-191 signature, session token: the node's key is its identity. */
-  async login(name?: string, capabilities?: Record<string, unknown>): Promise<SessionResponse> {
+  /**
+   * Challenge, EIP-191 signature, session token: the node's key is its identity. Each login
+   * replaces what the node registered, its ask price (wei per work unit) included.
+   */
+  async login(
+    name?: string,
+    capabilities?: Record<string, unknown>,
+    askPriceWei?: string,
+  ): Promise<SessionResponse> {
     const challenge = await this.call<ChallengeResponse>('POST', '/nodes/challenge', {
       address: this.wallet.address,
     });
@@ -74,6 +81,7 @@ export class CoordinatorClient {
       signature,
       name,
       capabilities,
+      askPriceWei,
     });
     this.token = session.token;
     return session;

@@ -67,7 +67,8 @@ export async function runEarnings(
   let ledger: NodeEarnings | null = null;
   let ledgerError: string | undefined;
   try {
-    await client.login(config.name);
+    // the same ask as the agent's: a login replaces the node's registered ask price
+    await client.login(config.name, undefined, config.askPriceWei);
     ledger = await client.earnings();
   } catch (e) {
     // e.g. a coordinator that requires more stake than the node has left after a slash

@@ -53,6 +53,7 @@ export async function runStart(config: AgentConfig, opts: StartOptions = {}): Pr
     renderTimeoutMs: config.renderTimeoutMs,
     pollWaitMs: config.pollWaitMs,
     name: config.name,
+    askPriceWei: config.askPriceWei,
     device: config.device,
     maxMemoryBytes: config.maxMemoryMb ? config.maxMemoryMb * 2 ** 20 : undefined,
     sceneCacheBytes: config.sceneCacheMb * 2 ** 20,
