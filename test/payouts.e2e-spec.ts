@@ -2,7 +2,9 @@
 // funding gates dispatch, honest operators are paid exactly their accepted work, the cheater is
 // slashed and paid nothing, the requester gets the rest back, and the chain agrees with the
 // Postgres ledger to the wei. Then an RPC outage and a coordinator restart in the middle of a
-// settlement: every payment still happens exactly once.
+// settlement: every payment still happens exactly once. A job that ends early, cancelled or
+// failed, pays its verified work and refunds the rest; a node asking more than a job pays gets
+// none of its tiles.
 import { makeTestScene } from '@tessera/blender';
 import {
   deployLocalEscrow,
@@ -22,6 +24,7 @@ import { join } from 'node:path';
 import { CoordinatorClient } from '../apps/render-node/src/coordinator/coordinator-client';
 import { Coordinator, FarmProcess, startAgent, startCoordinator } from '../scripts/lib/local-farm';
 import { RequesterClient } from '../scripts/lib/requester-client';
+import { SimulatedAgent } from '../scripts/lib/simulated-agent';
 import { Cheater, cheatCatalogue, startCheater } from './support/cheats';
 import { createApiKey, quietFarm, testPrisma } from './support/farm';
 import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix } from './support/test-env';
@@ -51,6 +54,8 @@ let honest: Wallet[];
 const honestKeyFiles: string[] = [];
 let cheater: Wallet;
 let requester: Wallet;
+/** pays for the operators made on the fly for simulated agents */
+let bank: Wallet;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -97,10 +102,11 @@ async function acceptedWorkWei(jobId: string): Promise<Map<string, bigint>> {
 beforeAll(async () => {
   chain = await startLocalChain({ accounts: 8 });
   proxy = await startRpcProxy(chain.url);
-  const [, coordinatorKey, , a, b, c, req] = chain.accounts;
+  const [, coordinatorKey, , a, b, c, req, spare] = chain.accounts;
   honest = [a, b];
   cheater = c;
   requester = req;
+  bank = spare;
   escrow = await deployLocalEscrow(chain);
   for (const operator of [a, b, c]) {
     await (await escrow.connect(operator).stake(STAKE)).wait();
@@ -129,6 +135,8 @@ beforeAll(async () => {
     MIN_STAKE_WEI: String(ETH / 10n),
     // one payee per settlement transaction: several transactions per job to interrupt
     SETTLE_BATCH_SIZE: '1',
+    // one node's failed tile fails its job: the failed job below needs no three failing nodes
+    SHARD_MAX_FAILURES: '1',
   };
   coordinator = await startCoordinator(coordinatorEnv, { name: 'coordinator-1' });
   apiKey = await createApiKey('payouts');
@@ -159,6 +167,8 @@ async function startHonestAgents(): Promise<void> {
           TESSERA_WORK_DIR: join(work, 'work'),
           TESSERA_THREADS: String(i + 1),
           TESSERA_POLL_WAIT_MS: '2000',
+          // the first asks exactly the price every job here pays: it still gets their tiles
+          ...(i === 0 ? { TESSERA_ASK_PRICE_WEI: String(PRICE) } : {}),
         },
         { name: `honest-${i + 1}` },
       ),
@@ -466,45 +476,150 @@ describe('an RPC outage and a coordinator restart in the middle of a settlement'
   });
 });
 
+/** A fresh operator with STAKE in the escrow, for a simulated agent (no Blender). */
+async function stakedOperator() {
+  const wallet = Wallet.createRandom().connect(chain.provider);
+  await (await bank.sendTransaction({ to: wallet.address, value: STAKE + ETH })).wait();
+  await (await escrow.connect(wallet).stake(STAKE)).wait();
+  return wallet;
+}
+
+interface FundedJob {
+  id: string;
+  key: string;
+  deposit: bigint;
+  /** escrow balances of the honest operators and the requester before the job */
+  balancesBefore: Map<string, bigint>;
+}
+
+/** Submits a 4-frame, 2x2-tile job without verification and funds the quoted deposit. */
+async function submitFunded(seed: number): Promise<FundedJob> {
+  const balancesBefore = new Map<string, bigint>();
+  for (const { address } of [...honest, requester]) {
+    balancesBefore.set(address, await escrow.balanceOf(address));
+  }
+  const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
+    width: 96,
+    height: 54,
+    samples: SAMPLES,
+    frames: 4,
+    seed,
+  });
+  const job = await client.submit(scene, {
+    tilesX: 2,
+    tilesY: 2,
+    overlap: 4,
+    verification: 'off',
+  });
+  const key = jobIdToBytes32(job.id);
+  const [, quote] = await api<{ depositWei: string }>('GET', `/api/v1/jobs/${job.id}/quote`);
+  const deposit = BigInt(quote.depositWei);
+  await (await escrow.connect(requester).fund(key, deposit)).wait();
+  return { id: job.id, key, deposit, balancesBefore };
+}
+
+const someTilesVerified = (jobId: string) =>
+  until('some verified tiles', async () =>
+    (await prisma.shard.count({ where: { jobId, verifiedAt: { not: null } } })) >= 2 ? true : null,
+  );
+
+/**
+ * How a job that ended early is settled: each node is paid exactly its accepted work, the
+ * requester gets the rest of the deposit back, and the escrow's balances moved by just that.
+ */
+async function expectPaidForVerifiedWorkOnly(job: FundedJob): Promise<void> {
+  await until('the settlement', async () => (await paymentOf(job.id)) === 'SETTLED');
+  const work = await acceptedWorkWei(job.id);
+  const [, ledger] = await api<LedgerView>('GET', `/api/v1/jobs/${job.id}/payouts`);
+  const settled = ledger.entries.filter((e) => e.kind === 'SETTLED');
+  expect(settled).toHaveLength(work.size); // one entry per node
+  expect(Object.fromEntries(settled.map((e) => [e.address, e.amountWei]))).toEqual(
+    Object.fromEntries([...work].map(([address, wei]) => [address, String(wei)])),
+  );
+  const paid = [...work.values()].reduce((sum, wei) => sum + wei, 0n);
+  expect(paid).toBeGreaterThan(0n);
+  expect(paid).toBeLessThan(job.deposit);
+  const refunded = ledger.entries.filter((e) => e.kind === 'REFUNDED');
+  expect(refunded.map((e) => [e.address, e.amountWei])).toEqual([
+    [requester.address, String(job.deposit - paid)],
+  ]);
+  expect(ledger.entries.filter((e) => e.kind === 'SLASHED')).toEqual([]);
+
+  // the chain agrees, to the wei
+  expect(await escrow.getJob(job.key)).toMatchObject({
+    budget: job.deposit,
+    spent: paid,
+    closed: true,
+  });
+  for (const [address, before] of job.balancesBefore) {
+    const credit = address === requester.address ? job.deposit - paid : (work.get(address) ?? 0n);
+    expect(await escrow.balanceOf(address)).toBe(before + credit);
+  }
+}
+
 describe('a funded job cancelled halfway', () => {
   it('pays the verified work done so far and refunds the rest', async () => {
-    const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
-      width: 96,
-      height: 54,
-      samples: SAMPLES,
-      frames: 4,
-      seed: 11,
-    });
-    const job = await client.submit(scene, {
-      tilesX: 2,
-      tilesY: 2,
-      overlap: 4,
-      verification: 'off',
-    });
-    const jobKey = jobIdToBytes32(job.id);
-    const [, quote] = await api<{ depositWei: string }>('GET', `/api/v1/jobs/${job.id}/quote`);
-    const deposit = BigInt(quote.depositWei);
-    await (await escrow.connect(requester).fund(jobKey, deposit)).wait();
-    await until('some verified tiles', async () =>
-      (await prisma.shard.count({ where: { jobId: job.id, verifiedAt: { not: null } } })) >= 2
-        ? true
-        : null,
-    );
+    const job = await submitFunded(11);
+    await someTilesVerified(job.id);
     const [cancelled] = await api('POST', `/api/v1/jobs/${job.id}/cancel`);
     expect(cancelled).toBe(200);
-    await until('the settlement', async () => (await paymentOf(job.id)) === 'SETTLED');
+    await expectPaidForVerifiedWorkOnly(job);
+  });
+});
 
-    const work = await acceptedWorkWei(job.id);
-    const [, ledger] = await api<LedgerView>('GET', `/api/v1/jobs/${job.id}/payouts`);
-    let paid = 0n;
-    for (const e of ledger.entries.filter((e) => e.kind === 'SETTLED')) {
-      expect(e.amountWei).toBe(String(work.get(e.address)));
-      paid += BigInt(e.amountWei);
-    }
-    expect(paid).toBeGreaterThan(0n);
-    expect(paid).toBeLessThan(deposit);
-    const refund = ledger.entries.filter((e) => e.kind === 'REFUNDED');
-    expect(refund.map((e) => e.amountWei)).toEqual([String(deposit - paid)]);
-    expect(await escrow.getJob(jobKey)).toMatchObject({ spent: paid, closed: true });
+describe('a funded job failed halfway by a tile no node can render', () => {
+  it('pays the verified work done so far and refunds the rest, like a cancel', async () => {
+    // a node whose Blender runs out of memory on its tile (SHARD_MAX_FAILURES=1: once is enough)
+    const failing = new SimulatedAgent(await stakedOperator());
+    await failing.login(coordinator.url);
+    const job = await submitFunded(12);
+    // it asks as soon as the job is funded, so it holds a tile while the others render
+    const { lease } = await failing.requestLease(coordinator.url, 30_000);
+    expect(lease?.jobId).toBe(job.id);
+    await someTilesVerified(job.id);
+    const reason = 'out of memory (simulated)';
+    const failed = await failing.fail(coordinator.url, lease!.leaseId, reason);
+    expect([200, 201]).toContain(failed.status);
+
+    const tile = await prisma.shard.findUniqueOrThrow({ where: { id: lease!.shardId } });
+    const ended = await client.job(job.id);
+    expect(ended.status).toBe('FAILED');
+    expect(ended.error).toBe(
+      `frame ${lease!.frame} tile (${tile.tileX}, ${tile.tileY}) failed on 1 node(s); the last said: ${reason}`,
+    );
+    await expectPaidForVerifiedWorkOnly(job);
+    expect(await escrow.balanceOf(failing.address)).toBe(0n);
+  });
+});
+
+describe("a node's asking price", () => {
+  it('a node asking more than a job pays gets none of its tiles; a cheaper node does', async () => {
+    // a real agent sends its TESSERA_ASK_PRICE_WEI when it logs in
+    const first = await prisma.node.findUniqueOrThrow({ where: { address: honest[0].address } });
+    expect(first.askPriceWei?.toFixed(0)).toBe(String(PRICE));
+
+    const dear = new SimulatedAgent(await stakedOperator());
+    const cheap = new SimulatedAgent(await stakedOperator());
+    await dear.login(coordinator.url, String(PRICE + 1n));
+    await cheap.login(coordinator.url, String(PRICE));
+    const job = await submitFunded(13);
+    await until('the job dispatched', async () => (await paymentOf(job.id)) === 'FUNDED');
+    // tiles are free while both ask: the dear node would get one if its price did not matter
+    const free = await prisma.shard.count({ where: { jobId: job.id, status: 'PENDING' } });
+    expect(free).toBeGreaterThan(1);
+    const [dearAsks, cheapAsks] = await Promise.all([
+      dear.requestLease(coordinator.url, 3000),
+      cheap.requestLease(coordinator.url, 3000),
+    ]);
+    expect(cheapAsks.lease?.jobId).toBe(job.id);
+    expect(dearAsks.status).toBe(204);
+    expect(dearAsks.lease).toBeNull();
+    await cheap.release(coordinator.url, cheapAsks.lease!.leaseId);
+
+    const done = await client.waitForJob(job.id, { timeoutMs: 300_000, intervalMs: 300 });
+    expect(done.status).toBe('COMPLETED');
+    const dearNode = await prisma.node.findUniqueOrThrow({ where: { address: dear.address } });
+    expect(dearNode.askPriceWei?.toFixed(0)).toBe(String(PRICE + 1n));
+    expect(await prisma.lease.count({ where: { nodeId: dearNode.id } })).toBe(0);
   });
 });
