@@ -35,6 +35,9 @@ let farmEnv: NodeJS.ProcessEnv;
 // (Node) does not type. `tessera` is the job page's handle (grid and apply), see job-page.ts.
 const gridSize = (n: number) => `typeof tessera !== 'undefined' && tessera.grid.size === ${n}`;
 const count = (state: string) => `tessera.grid.count(${JSON.stringify(state)})`;
+// The timeline's entries as `key | kind frame N: text` (without the time), in page order.
+const timelineEntries = `[...document.querySelectorAll('#timeline > div')].map((d) =>
+  d.dataset.key + ' | ' + d.textContent.slice(d.querySelector('time').textContent.length + 1))`;
 
 beforeAll(async () => {
   const storage = tmpDir();
@@ -123,6 +126,25 @@ test('a job submitted from the page fills its grid live; frames appear, open and
   // Filled by events, not by reloading: the cells went through leased to verified.
   expect(live.sameDocument).toBe(true);
   expect(live.seen).toEqual(expect.arrayContaining(['leased', 'verified']));
+
+  // The timeline told it live: planned, each frame's first lease, its verified tiles, assembled.
+  await page.waitForSelector('#timeline .k-finished:has-text("job completed")');
+  const told = (await page.evaluate(timelineEntries)) as string[];
+  expect(told).toEqual(
+    expect.arrayContaining([
+      'planned | planned planned: 3 frames, 12 tiles',
+      'leased:1 | leased frame 1: first tile leased',
+      'verified:1 | verified frame 1: 4/4 tiles verified',
+      'assembled:3 | assembled frame 3: frame assembled',
+    ]),
+  );
+  for (const frame of [1, 2, 3])
+    expect(told.filter((e) => e.startsWith(`leased:${frame} `))).toHaveLength(1);
+  // The server's timeline holds the same entries: a resync (or a page opened now) rebuilds it from
+  // there and loses nothing the live events added, nor doubles anything.
+  await page.evaluate('tessera.resync()');
+  const reread = (await page.evaluate(timelineEntries)) as string[];
+  expect([...reread].sort()).toEqual([...told].sort());
   await page.waitForFunction(
     `[...document.querySelectorAll('#grid img[data-frame]')].every((i) => i.complete && i.naturalWidth > 0)`,
   );
@@ -158,8 +180,25 @@ test('a job submitted from the page fills its grid live; frames appear, open and
 
 test('a 300-frame x 16-tile job renders 4,800 cells and applies 100 tile updates in under 100 ms', async () => {
   const jobId = await insertLargeJob(300, 4, 4);
+  // What the escrow gave back when it was cancelled (this farm has no chain: written here).
+  const txHash = `0x${randomUUID().replace(/-/g, '').repeat(2)}`;
+  const close = await prisma.chainTx.create({
+    data: { jobId, seq: 0, kind: 'CLOSE', status: 'CONFIRMED', args: {}, txHash },
+  });
+  await prisma.ledgerEntry.create({
+    data: {
+      jobId,
+      kind: 'REFUNDED',
+      address: Wallet.createRandom().address,
+      amountWei: '1250000000000000',
+      chainTxId: close.id,
+    },
+  });
   await page.goto(`${web.url}/dashboard/jobs/${jobId}`);
   await page.waitForFunction(gridSize(4800), undefined, { timeout: 60_000 });
+  await page.waitForSelector(
+    `#timeline .k-paid:has-text("refunded 1250000000000000 wei to the requester tx ${txHash}")`,
+  );
   const shardIds = await prisma.shard.findMany({
     where: { jobId },
     orderBy: [{ frameNumber: 'asc' }, { tileY: 'asc' }, { tileX: 'asc' }],
@@ -206,6 +245,12 @@ test('a 300-frame x 16-tile job renders 4,800 cells and applies 100 tile updates
   );
   expect(Math.max(...times)).toBeLessThan(100);
   expect(await page.evaluate(count('leased'))).toBe(100);
+  // 100 leases over 7 frames are one timeline line per frame, however many arrive.
+  const frames = new Set(shardIds.slice(0, 100).map((s) => s.frameNumber));
+  const leased = ((await page.evaluate(timelineEntries)) as string[]).filter((e) =>
+    e.startsWith('leased:'),
+  );
+  expect(leased).toHaveLength(frames.size);
 
   // The same through the real path: published on Redis, streamed by the other replica.
   const redis = new Redis(redisUrl());
@@ -359,6 +404,17 @@ test('a cheater is caught: its tile shows as rejected with the verdict, and the 
     await page.click(cell);
     await page.waitForSelector(`#tile-detail .verdict.FAIL:has-text("${expected.kind} FAIL")`);
     expect(await page.textContent('#tile-detail')).toContain('rejected');
+    // The timeline tells the story: a mismatch, the arbitration it caused, the conviction.
+    const fraud = await prisma.verdict.findFirstOrThrow({
+      where: { jobId: job.id, kind: 'FRAUD' },
+    });
+    await page.waitForSelector(
+      `#timeline .k-convicted:has-text("frame ${fraud.frameNumber}: fraud fail")`,
+    );
+    await page.waitForSelector(`#timeline .k-arbitration:has-text("arbitration pass")`);
+    await page.waitForSelector(
+      `#timeline .k-mismatch:has-text("${expected.kind.toLowerCase()} fail")`,
+    );
     await page.screenshot({
       path: join(ARTIFACTS_DIR, 'dashboard-rejected-tile.png'),
       fullPage: true,
@@ -373,6 +429,21 @@ test('a cheater is caught: its tile shows as rejected with the verdict, and the 
     const row = `#nodes tr[data-node="${node!.id}"]`;
     await page.waitForSelector(`${row} a[href="/dashboard/jobs/${job.id}"]`);
     expect(await page.textContent(row)).toContain('lost an arbitration');
+    // Every node that worked on the job shows what it runs and its reputation; the cheater's is
+    // gone with its failed check.
+    const workers = await prisma.result.findMany({
+      where: { shard: { jobId: job.id } },
+      distinct: ['nodeId'],
+      select: { nodeId: true },
+    });
+    expect(workers.length).toBeGreaterThanOrEqual(2);
+    for (const { nodeId } of workers) {
+      const r = `#nodes tr[data-node="${nodeId}"]`;
+      await page.waitForSelector(r);
+      expect(await nodeCell(page, r, 'capabilities')).toMatch(/^Blender \d+\.\d+.* threads/);
+      expect(await nodeCell(page, r, 'reputation')).toMatch(/^\d+%/);
+    }
+    expect(await nodeCell(page, row, 'reputation')).toMatch(/^0%.*failed check/);
     await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-nodes.png'), fullPage: true });
 
     // Payouts: this farm runs without a chain, so a requester's own list is empty and the page
@@ -392,6 +463,15 @@ function envelope(id: string, event: Record<string, unknown>) {
     at: string;
     event: Record<string, string>;
   };
+}
+
+/** The text of a row's cell on the nodes page, found by its column's heading. */
+async function nodeCell(page: Page, row: string, column: string): Promise<string> {
+  return (await page.evaluate(`(() => {
+    const headings = [...document.querySelectorAll('#nodes thead th')].map((th) => th.textContent);
+    const row = document.querySelector(${JSON.stringify(row)});
+    return row.cells[headings.indexOf(${JSON.stringify(column)})].textContent;
+  })()`)) as string;
 }
 
 /** Fetches a link's target inside the page (with its session cookie). */

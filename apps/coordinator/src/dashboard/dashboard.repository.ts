@@ -109,6 +109,46 @@ export class DashboardRepository {
     });
   }
 
+  /** Per frame: work tiles, how many are verified, the first lease and the latest verification. */
+  frameMilestones(jobId: string) {
+    return this.prisma.$queryRaw<
+      {
+        frame: number;
+        tiles: number;
+        verified: number;
+        firstLeasedAt: Date | null;
+        lastVerifiedAt: Date | null;
+      }[]
+    >`
+      SELECT s.frame_number AS frame, COUNT(*)::int AS tiles,
+             (COUNT(*) FILTER (WHERE s.status = 'DONE' AND s.verified_at IS NOT NULL))::int
+               AS verified,
+             MIN(l.first) AS "firstLeasedAt",
+             MAX(s.verified_at) FILTER (WHERE s.status = 'DONE') AS "lastVerifiedAt"
+      FROM shards s
+      LEFT JOIN LATERAL (SELECT MIN(granted_at) AS first FROM leases WHERE shard_id = s.id) l
+        ON true
+      WHERE s.job_id = ${jobId}::uuid AND s.kind = 'WORK'
+      GROUP BY s.frame_number
+      ORDER BY s.frame_number`;
+  }
+
+  /** What moved on chain for a job (settlements, slashes, refunds), with the transaction hash. */
+  payoutsOfJob(jobId: string, limit: number) {
+    return this.prisma.ledgerEntry.findMany({
+      where: { jobId, kind: { in: ['SETTLED', 'SLASHED', 'REFUNDED'] } },
+      orderBy: [{ createdAt: 'asc' }, { kind: 'asc' }, { address: 'asc' }],
+      take: limit,
+      select: {
+        kind: true,
+        nodeId: true,
+        amountWei: true,
+        createdAt: true,
+        chainTx: { select: { txHash: true } },
+      },
+    });
+  }
+
   verdictCounts(jobId: string) {
     return this.prisma.verdict.groupBy({
       by: ['kind', 'outcome'],

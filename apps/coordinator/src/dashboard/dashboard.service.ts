@@ -5,6 +5,7 @@ import { PassThrough, Readable } from 'node:stream';
 import type { Requester } from '../auth/guards';
 import { BLOB_STORAGE, BlobNotFoundError, BlobStorage } from '../storage/blob-storage';
 import { DashboardRepository } from './dashboard.repository';
+import { jobTimeline } from './job-timeline';
 import { tileState } from './tile-state';
 
 /** A node counts as online when it polled this recently or holds a lease. */
@@ -12,6 +13,7 @@ const ONLINE_WINDOW_MS = 60_000;
 /** Throughput is measured over this window. */
 const THROUGHPUT_WINDOW_MS = 10 * 60_000;
 const TIMELINE_VERDICTS = 500;
+const TIMELINE_PAYOUTS = 500;
 
 type Verdict = Awaited<ReturnType<DashboardRepository['verdictsAbout']>>[number];
 
@@ -99,48 +101,42 @@ export class DashboardService {
     };
   }
 
-  /** Milestones from the database; the browser appends live events as they arrive. */
+  /**
+   * The job's timeline as the database has it (planned, leased, verified, verdicts, assembled,
+   * paid); the browser appends live events between reads and drops those the read already holds.
+   */
   async timeline(requester: Requester, jobId: string) {
     const job = await this.job(requester, jobId);
-    const verdicts = await this.repo.notableVerdicts(jobId, TIMELINE_VERDICTS);
-    const counts = await this.repo.verdictCounts(jobId);
-    const entries: { at: Date; kind: string; text: string; frame?: number }[] = [
-      { at: job.createdAt, kind: 'submitted', text: 'job submitted' },
-    ];
-    if (job.plannedAt) {
-      const tiles = (await this.repo.gridShards(jobId)).length;
-      entries.push({
-        at: job.plannedAt,
-        kind: 'planned',
-        text: `planned: ${job.frames.length} frames, ${tiles} tiles`,
-      });
-    }
-    for (const v of verdicts) {
-      entries.push({
-        at: v.createdAt,
-        kind: timelineKind(v.kind, v.outcome),
-        text: `${v.kind.toLowerCase()} ${v.outcome.toLowerCase()}`,
-        frame: v.frameNumber,
-      });
-    }
-    for (const f of job.frames) {
-      if (f.completedAt)
-        entries.push({
-          at: f.completedAt,
-          kind: 'assembled',
-          text: 'frame assembled',
-          frame: f.number,
-        });
-    }
-    if (job.completedAt) {
-      entries.push({
-        at: job.completedAt,
-        kind: 'finished',
-        text: `job ${job.status.toLowerCase()}`,
-      });
-    }
-    entries.sort((a, b) => a.at.getTime() - b.at.getTime());
+    // events published before this instant may already be in what is read below
+    const asOf = new Date();
+    const [milestones, verdicts, payouts, counts] = await Promise.all([
+      this.repo.frameMilestones(jobId),
+      this.repo.notableVerdicts(jobId, TIMELINE_VERDICTS),
+      this.repo.payoutsOfJob(jobId, TIMELINE_PAYOUTS),
+      this.repo.verdictCounts(jobId),
+    ]);
+    const byFrame = new Map(milestones.map((m) => [m.frame, m]));
+    const entries = jobTimeline({
+      job,
+      frames: job.frames.map((f) => ({
+        frame: f.number,
+        tiles: byFrame.get(f.number)?.tiles ?? 0,
+        verified: byFrame.get(f.number)?.verified ?? 0,
+        firstLeasedAt: byFrame.get(f.number)?.firstLeasedAt ?? null,
+        lastVerifiedAt: byFrame.get(f.number)?.lastVerifiedAt ?? null,
+        completedAt: f.completedAt,
+      })),
+      verdicts,
+      payouts: payouts.map((p) => ({
+        kind: p.kind,
+        nodeId: p.nodeId,
+        amountWei: p.amountWei.toFixed(0),
+        txHash: p.chainTx?.txHash ?? null,
+        createdAt: p.createdAt,
+      })),
+    });
     return {
+      asOf,
       entries,
       verdictCounts: counts.map((c) => ({
         kind: c.kind,
@@ -233,12 +229,6 @@ export class DashboardService {
 
 function scopeOf(requester: Requester): string | null {
   return requester.admin ? null : requester.apiKeyId;
-}
-
-function timelineKind(kind: string, outcome: string): string {
-  if (kind === 'FRAUD') return 'convicted';
-  if (kind === 'ARBITRATION') return 'arbitration';
-  return outcome === 'PASS' ? 'verified' : 'mismatch';
 }
 
 function verdictView(v: Verdict) {

@@ -103,8 +103,20 @@ export interface TileDetail {
   verdicts: Verdict[];
 }
 
+export interface TimelineEntry {
+  at: string;
+  kind: string;
+  /** the same milestone has the same key in the server's list and in live entries */
+  key: string;
+  text: string;
+  frame?: number;
+  txHash?: string;
+}
+
 export interface Timeline {
-  entries: { at: string; kind: string; text: string; frame?: number }[];
+  /** the server's clock when it began reading */
+  asOf: string;
+  entries: TimelineEntry[];
   verdictCounts: { kind: string; outcome: string; count: number }[];
 }
 

@@ -23,6 +23,7 @@ export interface Cell {
 export class TileGrid {
   readonly root = h('div', { class: 'grid', id: 'grid' });
   private readonly cells = new Map<string, Cell>();
+  private readonly byFrame = new Map<number, Cell[]>();
   private readonly thumbs = new Map<number, HTMLDivElement>();
   private readonly rows = new Map<number, HTMLDivElement>();
   selected?: Cell;
@@ -64,6 +65,7 @@ export class TileGrid {
   /** Builds every row from a snapshot (first load and resyncs). */
   load(job: JobGrid): void {
     this.cells.clear();
+    this.byFrame.clear();
     this.thumbs.clear();
     this.rows.clear();
     const rows: HTMLElement[] = [];
@@ -132,6 +134,16 @@ export class TileGrid {
     return this.cells.size;
   }
 
+  has(shardId: string): boolean {
+    return this.cells.has(shardId);
+  }
+
+  /** A frame's tiles and how many of them are verified. */
+  frameTiles(frame: number): { verified: number; tiles: number } {
+    const cells = this.byFrame.get(frame) ?? [];
+    return { verified: cells.filter((c) => c.state === 'verified').length, tiles: cells.length };
+  }
+
   private set(shardId: string, next: (c: Cell) => TileState): void {
     // Checks (crop re-renders, ringers, arbitration) have shard ids of their own: not grid cells.
     const cell = this.cells.get(shardId);
@@ -169,6 +181,9 @@ export class TileGrid {
     };
     el.className = this.classOf(cell);
     this.cells.set(shardId, cell);
+    const inFrame = this.byFrame.get(frame);
+    if (inFrame) inFrame.push(cell);
+    else this.byFrame.set(frame, [cell]);
     return cell;
   }
 

@@ -3,6 +3,7 @@ import { api, JobGrid, TileDetail, Timeline } from './api.js';
 import { duration, h, short, time } from './dom.js';
 import { Cell, TileGrid } from './grid.js';
 import { LiveFeed } from './live.js';
+import { TimelineView } from './timeline.js';
 
 const STATES = ['queued', 'leased', 'rendered', 'verified', 'rejected', 'rerendering'] as const;
 
@@ -15,7 +16,7 @@ export function jobPage(root: HTMLElement, jobId: string): void {
     { class: 'panel', id: 'tile-detail' },
     h('p', { class: 'muted' }, 'Click a tile for its leases, renders and verdicts.'),
   );
-  const timeline = h('div', { class: 'timeline', id: 'timeline' });
+  const timeline = new TimelineView();
   const grid = new TileGrid(
     (f) => `${base}/frames/${f}/thumbnail`,
     (f) => openFrame(base, f),
@@ -33,12 +34,11 @@ export function jobPage(root: HTMLElement, jobId: string): void {
       'div',
       { class: 'layout' },
       grid.root,
-      h('div', {}, detail, h('div', { class: 'panel' }, h('h3', {}, 'Timeline'), timeline)),
+      h('div', {}, detail, h('div', { class: 'panel' }, h('h3', {}, 'Timeline'), timeline.root)),
     ),
   );
 
   let job: JobGrid | undefined;
-  const firstLeased = new Set<number>();
 
   const renderHead = () => {
     if (!job) return;
@@ -69,55 +69,37 @@ export function jobPage(root: HTMLElement, jobId: string): void {
     );
   };
 
-  const addTimeline = (at: string, kind: string, text: string) => {
-    timeline.append(h('div', { class: `k-${kind}` }, `${time(at)} `, h('b', {}, kind), ` ${text}`));
-    timeline.scrollTop = timeline.scrollHeight;
-  };
-
+  // The server's timeline holds every kind of entry the live events add: a resync loses nothing.
   const snapshot = async () => {
     const [g, t] = await Promise.all([api<JobGrid>(base), api<Timeline>(`${base}/timeline`)]);
     job = g;
     grid.load(g);
-    timeline.replaceChildren();
-    for (const e of t.entries)
-      addTimeline(e.at, e.kind, `${e.frame !== undefined ? `frame ${e.frame}: ` : ''}${e.text}`);
+    timeline.load(t.entries, t.asOf);
     renderHead();
   };
 
   const apply = (batch: FarmEventEnvelope[]) => {
     const events: FarmEvent[] = batch.map((b) => b.event);
     const { resync } = grid.apply(events);
-    for (const { at, event: e } of batch) {
-      if (e.type === 'lease.granted' && !firstLeased.has(e.frame)) {
-        firstLeased.add(e.frame);
-        addTimeline(at, 'leased', `frame ${e.frame}: first tile leased`);
-      } else if (e.type === 'tiles.verified')
-        addTimeline(at, 'verified', `frame ${e.frame}: ${e.shardIds.length} tiles verified`);
-      else if (
-        e.type === 'verdict' &&
-        !(e.outcome === 'PASS' && e.kind !== 'ARBITRATION' && e.kind !== 'FRAUD')
-      )
-        addTimeline(
-          at,
-          e.kind === 'FRAUD' ? 'convicted' : e.kind === 'ARBITRATION' ? 'arbitration' : 'mismatch',
-          `frame ${e.frame}: ${e.kind.toLowerCase()} ${e.outcome.toLowerCase()}`,
-        );
-      else if (e.type === 'frame.assembled') addTimeline(at, 'assembled', `frame ${e.frame}`);
-      else if (e.type === 'payout')
-        addTimeline(at, 'paid', `${e.kind} ${e.amountWei} wei${e.txHash ? ` tx ${e.txHash}` : ''}`);
-      else if (e.type === 'job.finished' && job) {
-        job.status = e.status;
-        addTimeline(at, 'finished', `job ${e.status.toLowerCase()}`);
-      }
+    let added = false;
+    for (const envelope of batch) {
+      const e = envelope.event;
+      if (e.type === 'job.finished' && job) job.status = e.status;
+      added = timeline.add(envelope, grid) || added;
     }
+    if (added) timeline.scroll();
     renderHead();
     if (resync) void feed.resync();
   };
 
   const feed = new LiveFeed(`/api/v1/events?job=${jobId}`, { snapshot, apply });
   feed.start();
-  // For the browser test and for debugging: the grid and a way to apply events directly.
-  (window as unknown as { tessera: object }).tessera = { grid, apply };
+  // For the browser test and for debugging: the grid, a way to apply events directly, a resync.
+  (window as unknown as { tessera: object }).tessera = {
+    grid,
+    apply,
+    resync: () => feed.resync(),
+  };
 }
 
 async function showTile(base: string, cell: Cell, panel: HTMLElement) {

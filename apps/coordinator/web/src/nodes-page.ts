@@ -68,18 +68,7 @@ function row(n: NodeView): HTMLElement {
       ),
       h('div', { class: 'muted' }, `seen ${time(n.lastSeenAt)}`),
     ),
-    h(
-      'td',
-      {},
-      h(
-        'code',
-        {},
-        Object.entries(caps)
-          .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-          .join(', ')
-          .slice(0, 200),
-      ),
-    ),
+    h('td', { title: JSON.stringify(caps, null, 1) }, h('code', {}, capabilitySummary(caps))),
     h(
       'td',
       {},
@@ -116,4 +105,22 @@ function row(n: NodeView): HTMLElement {
     ),
     h('td', {}, n.earnings ?? '–'),
   );
+}
+
+/** What an operator looks for first (Blender, device, threads, memory); the rest on hover. */
+function capabilitySummary(caps: Record<string, unknown>): string {
+  const render = (caps.render ?? {}) as Record<string, unknown>;
+  const blender = caps.blenderVersion ?? render.blenderVersion;
+  const device = caps.deviceClass ?? render.device;
+  const memory = Number(caps.memoryBytes ?? Number(render.memoryMb) * 2 ** 20);
+  const parts: string[] = [];
+  if (blender) parts.push(`Blender ${String(blender)}`);
+  if (device) parts.push(String(device));
+  if (typeof caps.threads === 'number') parts.push(`${caps.threads} threads`);
+  if (memory > 0) parts.push(`${(memory / 2 ** 30).toFixed(1)} GiB`);
+  if (parts.length > 0) return parts.join(' · ');
+  return Object.entries(caps)
+    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .join(', ')
+    .slice(0, 200);
 }
