@@ -16,7 +16,7 @@ import {
   startLocalChain,
   startRpcProxy,
 } from '@tessera/escrow';
-import { Wallet } from 'ethers';
+import { formatEther, Wallet } from 'ethers';
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -317,6 +317,20 @@ describe('a job with two honest nodes and one cheater', () => {
       '/api/v1/jobs',
     );
     expect(jobs.find((j) => j.id === jobId)?.cost.wei).toBe(String(paid));
+    // so does the job's own view, and the add-on's panel shows it from that real response
+    const [, view] = await api<{ etaMs: number | null; cost: { wei: string | null } }>(
+      'GET',
+      `/api/v1/jobs/${jobId}`,
+    );
+    expect(view).toMatchObject({ etaMs: null, cost: { wei: String(paid) } });
+    const { stdout: panel } = await promisify(execFile)('python3', [
+      '-c',
+      'import json, sys; sys.path.insert(0, sys.argv[1]); import client; ' +
+        'print("\\n".join(client.describe_job(json.loads(sys.argv[2]))))',
+      join(__dirname, '..', 'blender-scripts', 'addon', 'tessera'),
+      JSON.stringify(view),
+    ]);
+    expect(panel.split('\n')).toContain(`Cost: ${formatEther(paid).replace(/\.0$/, '')} ETH`);
     expect(entry('ACCRUED', cheater.address)).toEqual([]);
     expect(entry('SETTLED', cheater.address)).toEqual([]);
     expect(entry('SLASHED', cheater.address).map((e) => e.amountWei)).toEqual([String(SLASH)]);

@@ -447,20 +447,14 @@ def format_wei(value):
 
 
 def _cost_line(view):
-    # Prices come with the payouts work: {"cost": {"wei": "..."}} and/or other "...Wei" amounts.
-    cost = view.get("cost")
-    if not isinstance(cost, dict):
+    # GET /api/v1/jobs/:id: {"cost": {"renderMs": n, "wei": "..." or null without payouts}}
+    wei = (view.get("cost") or {}).get("wei")
+    if wei is None:
         return None
-    parts = []
-    for key, value in cost.items():
-        if value is None or not (key == "wei" or key.endswith("Wei")):
-            continue
-        try:
-            amount = format_wei(value)
-        except (TypeError, ValueError):
-            continue
-        parts.append(amount if key == "wei" else "%s %s" % (key[: -len("Wei")], amount))
-    return ", ".join(parts) or None
+    try:
+        return format_wei(wei)
+    except (TypeError, ValueError):
+        return None
 
 
 def _duration(ms):

@@ -389,19 +389,55 @@ class FrameOutputPathTest(unittest.TestCase):
 
 
 class DescribeJobTest(unittest.TestCase):
-    def test_lines_for_the_panel(self):
-        view = {
-            "status": "RENDERING",
-            "progress": {
-                "frames": {"total": 4, "done": 1},
-                "tiles": {"total": 16, "done": 6},
-                "percent": 38,
+    # The shape of GET /api/v1/jobs/:id (apps/coordinator/src/jobs/job-view.ts, toJobView),
+    # trimmed to one frame of tiles; the payouts e2e test runs describe_job on the real thing.
+    VIEW = {
+        "id": "0b7e6a52-6f1e-4d43-9d5e-3f1c2a7b9e10",
+        "status": "RENDERING",
+        "error": None,
+        "settings": {"frameStart": 1, "frameEnd": 4, "tilesX": 2, "tilesY": 2},
+        "scene": {"samples": 16},
+        "createdAt": "2026-01-01T00:00:00.000Z",
+        "plannedAt": "2026-01-01T00:00:02.000Z",
+        "completedAt": None,
+        "progress": {
+            "frames": {"total": 4, "done": 1},
+            "tiles": {"total": 16, "done": 6},
+            "percent": 38,
+        },
+        "payment": {
+            "state": "FUNDED",
+            "priceWei": "1000000000000000",
+            "budgetWei": None,
+            "depositWei": "20000000000000000",
+            "fundedWei": "20000000000000000",
+            "note": None,
+            "quote": "/api/v1/jobs/0b7e6a52-6f1e-4d43-9d5e-3f1c2a7b9e10/quote",
+            "ledger": "/api/v1/jobs/0b7e6a52-6f1e-4d43-9d5e-3f1c2a7b9e10/payouts",
+        },
+        "timings": {"wallMs": None, "renderMs": 12500},
+        "etaMs": 125000,
+        "cost": {"renderMs": 14000, "wei": "12500000000000000"},
+        "frames": [
+            {
+                "number": 1,
+                "status": "DONE",
+                "completedAt": "2026-01-01T00:00:30.000Z",
+                "image": "/api/v1/jobs/0b7e6a52-6f1e-4d43-9d5e-3f1c2a7b9e10/frames/1",
+                "tiles": [],
             },
-            "timings": {"renderMs": 12500},
-            "etaMs": 125000,
-            "cost": {"renderMs": 1, "wei": "12500000000000000", "budgetWei": None, "x": "1"},
-            "frames": [{"number": 1, "status": "DONE"}, {"number": 2, "status": "RENDERING"}],
-        }
+            {
+                "number": 2,
+                "status": "RENDERING",
+                "completedAt": None,
+                "image": None,
+                "tiles": [],
+            },
+        ],
+    }
+
+    def test_lines_for_the_panel(self):
+        view = self.VIEW
         self.assertEqual(
             client.describe_job(view),
             [
@@ -413,10 +449,15 @@ class DescribeJobTest(unittest.TestCase):
                 "Cost: 0.0125 ETH",
             ],
         )
-        finished = dict(view, status="COMPLETED", timings={}, cost={"renderMs": 3000})
-        self.assertEqual(
-            client.describe_job(finished)[3:], ["Render time: 3.0 s"]
+        # finished, on a farm without payouts: no ETA (null) and no price (wei null)
+        finished = dict(
+            view,
+            status="COMPLETED",
+            timings={"wallMs": 40000, "renderMs": 3000},
+            etaMs=None,
+            cost={"renderMs": 3000, "wei": None},
         )
+        self.assertEqual(client.describe_job(finished)[3:], ["Render time: 3.0 s"])
         self.assertEqual(client.done_frames(view), [1])
 
     def test_format_wei(self):

@@ -1,11 +1,16 @@
-import type { JobsRepository } from './jobs.repository';
+import { priceOf, samplesOf } from '../pricing/pricing';
+import { estimateRemainingMs } from './job-eta';
+import type { JobsRepository, JobSummaryRow } from './jobs.repository';
 
 const wei = (d: { toFixed(digits: number): string } | null) => (d ? d.toFixed(0) : null);
 
 type JobRow = NonNullable<Awaited<ReturnType<JobsRepository['findJobForRequester']>>>;
 
-/** The API shape of a job: status, progress and a per-frame, per-tile state grid. */
-export function toJobView(job: JobRow) {
+/**
+ * The API shape of a job: status, progress and a per-frame, per-tile state grid, with the ETA and
+ * cost of its row in the job list (`totals`).
+ */
+export function toJobView(job: JobRow, totals: JobSummaryRow, now: Date) {
   const tilesByFrame = new Map<number, JobRow['shards']>();
   for (const s of job.shards) {
     const list = tilesByFrame.get(s.frameNumber) ?? [];
@@ -44,6 +49,7 @@ export function toJobView(job: JobRow) {
       wallMs: job.completedAt ? job.completedAt.getTime() - job.createdAt.getTime() : null,
       renderMs,
     },
+    ...etaAndCost(totals, now),
     frames: job.frames.map((f) => ({
       number: f.number,
       status: f.status,
@@ -64,3 +70,43 @@ export function toJobView(job: JobRow) {
 }
 
 export type JobView = ReturnType<typeof toJobView>;
+
+/** A job in the job list: status, progress counts, ETA and cost. */
+export function toJobSummary(r: JobSummaryRow, now: Date) {
+  const tiles = { total: r.tilesTotal, done: r.tilesDone, verified: r.tilesVerified };
+  return {
+    id: r.id,
+    status: r.status,
+    error: r.error,
+    owner: r.owner,
+    settings: r.settings,
+    scene: r.sceneInfo,
+    createdAt: r.createdAt,
+    plannedAt: r.plannedAt,
+    completedAt: r.completedAt,
+    progress: {
+      frames: { total: r.framesTotal, done: r.framesDone },
+      tiles,
+      percent: tiles.total ? Math.round((100 * tiles.done) / tiles.total) : 0,
+    },
+    ...etaAndCost(r, now),
+  };
+}
+
+/** ETA and cost so far: the job list and a job's own view both show these, computed here. */
+function etaAndCost(r: JobSummaryRow, now: Date) {
+  const open = r.status === 'PLANNING' || r.status === 'RENDERING';
+  return {
+    etaMs: open
+      ? estimateRemainingMs({ total: r.tilesTotal, done: r.tilesDone }, r.plannedAt, now)
+      : null,
+    // Node time so far and, on a farm with payouts, what the verified renders cost (checks too).
+    cost: {
+      renderMs: Number(r.renderMs),
+      wei:
+        r.payment === 'NONE' || r.priceWei === null
+          ? null
+          : priceOf(BigInt(r.verifiedPixels) * BigInt(samplesOf(r)), BigInt(r.priceWei)).toString(),
+    },
+  };
+}

@@ -177,8 +177,14 @@ export class JobsRepository {
     });
   }
 
-  /** One page of jobs with their progress counts; `apiKeyId` null lists every job (admin). */
-  listJobs(apiKeyId: string | null, filter: { status?: string; before?: Date; limit: number }) {
+  /**
+   * One page of jobs with their progress counts; `apiKeyId` null lists every job (admin). With
+   * `id`, that job's row alone: a job's own view carries the same totals.
+   */
+  listJobs(
+    apiKeyId: string | null,
+    filter: { id?: string; status?: string; before?: Date; limit: number },
+  ) {
     return this.prisma.$queryRaw<JobSummaryRow[]>`
       SELECT j.id::text AS id, j.status::text AS status, j.error, j.settings, j.scene_info AS "sceneInfo",
              j.created_at AS "createdAt", j.planned_at AS "plannedAt", j.completed_at AS "completedAt",
@@ -203,6 +209,7 @@ export class JobsRepository {
                  WHERE s.result_id = r.id AND s.verified_at IS NOT NULL), 0)::bigint AS verified_pixels
         FROM results r JOIN shards s ON s.id = r.shard_id WHERE s.job_id = j.id) rs
       WHERE (${apiKeyId}::uuid IS NULL OR j.api_key_id = ${apiKeyId}::uuid)
+        AND (${filter.id ?? null}::uuid IS NULL OR j.id = ${filter.id ?? null}::uuid)
         AND (${filter.status ?? null}::text IS NULL OR j.status::text = ${filter.status ?? null}::text)
         AND (${filter.before ?? null}::timestamptz IS NULL OR j.created_at < ${filter.before ?? null}::timestamptz)
       ORDER BY j.created_at DESC

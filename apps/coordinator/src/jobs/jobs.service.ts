@@ -23,10 +23,8 @@ import { planningJobId, PlanningPayload, QueueName } from '../queues/queues';
 import { BLOB_STORAGE, BlobNotFoundError, BlobStorage } from '../storage/blob-storage';
 import { CreateJobDto, toJobSettings } from './dto/create-job.dto';
 import { ListJobsDto } from './dto/list-jobs.dto';
-import { estimateRemainingMs } from './job-eta';
-import { toJobView } from './job-view';
-import { endReason, JobsRepository, JobSummaryRow } from './jobs.repository';
-import { priceOf, samplesOf } from '../pricing/pricing';
+import { toJobSummary, toJobView } from './job-view';
+import { endReason, JobsRepository } from './jobs.repository';
 import { sha256File } from './sha256-file';
 
 /** Longer than any lease grant statement takes. */
@@ -110,9 +108,13 @@ export class JobsService implements OnModuleInit, OnModuleDestroy {
   }
 
   async get(requester: Requester, id: string) {
-    const job = await this.repo.findJobForRequester(id, requester.apiKeyId);
-    if (!job) throw new NotFoundException('no such job');
-    return toJobView(job);
+    // The list's own row of the job: its ETA and cost are the list's, computed once (job-view.ts).
+    const [job, [totals]] = await Promise.all([
+      this.repo.findJobForRequester(id, requester.apiKeyId),
+      this.repo.listJobs(requester.apiKeyId, { id, limit: 1 }),
+    ]);
+    if (!job || !totals) throw new NotFoundException('no such job');
+    return toJobView(job, totals, new Date());
   }
 
   /** The requester's jobs, newest first (an admin key sees every job). */
@@ -213,34 +215,4 @@ export class JobsService implements OnModuleInit, OnModuleDestroy {
     const key = await this.repo.deleteSceneIfUnused(sceneSha256);
     if (key) await this.storage.delete(key);
   }
-}
-
-function toJobSummary(r: JobSummaryRow, now: Date) {
-  const tiles = { total: r.tilesTotal, done: r.tilesDone, verified: r.tilesVerified };
-  const open = r.status === 'PLANNING' || r.status === 'RENDERING';
-  return {
-    id: r.id,
-    status: r.status,
-    error: r.error,
-    owner: r.owner,
-    settings: r.settings,
-    scene: r.sceneInfo,
-    createdAt: r.createdAt,
-    plannedAt: r.plannedAt,
-    completedAt: r.completedAt,
-    progress: {
-      frames: { total: r.framesTotal, done: r.framesDone },
-      tiles,
-      percent: tiles.total ? Math.round((100 * tiles.done) / tiles.total) : 0,
-    },
-    etaMs: open ? estimateRemainingMs(tiles, r.plannedAt, now) : null,
-    // Node time so far and, on a farm with payouts, what the verified renders cost (checks too).
-    cost: {
-      renderMs: Number(r.renderMs),
-      wei:
-        r.payment === 'NONE' || r.priceWei === null
-          ? null
-          : priceOf(BigInt(r.verifiedPixels) * BigInt(samplesOf(r)), BigInt(r.priceWei)).toString(),
-    },
-  };
 }
