@@ -173,9 +173,10 @@ test('a job submitted from the page fills its grid live; frames appear, open and
   const thumb = await fetchUrlInPage(page, `/api/v1/dashboard/jobs/${jobId}/frames/2/thumbnail`);
   expect((await sharp(thumb).metadata()).width).toBeLessThanOrEqual(320);
 
-  // The jobs list shows it finished.
+  // The jobs list shows it finished; with no chain on this farm, it has no cost in wei.
   await page.goto(`${web.url}/dashboard?status=COMPLETED`);
   await page.waitForSelector(`#jobs tr[data-job="${jobId}"] .status:text("COMPLETED")`);
+  expect(await page.textContent(`#jobs tr[data-job="${jobId}"] td.cost`)).toBe('–');
 });
 
 test('a 300-frame x 16-tile job renders 4,800 cells and applies 100 tile updates in under 100 ms', async () => {

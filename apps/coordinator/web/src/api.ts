@@ -44,7 +44,8 @@ export interface JobSummary {
   completedAt: string | null;
   progress: Progress;
   etaMs: number | null;
-  cost: { renderMs: number; wei?: string };
+  /** `wei` is null on a farm without payouts */
+  cost: { renderMs: number; wei: string | null };
 }
 
 /** [shardId, x, y, state, nodeId, attempts, rejected] */

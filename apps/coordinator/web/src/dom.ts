@@ -32,3 +32,22 @@ export function time(iso: string | null | undefined): string {
 export function short(id: string | null | undefined): string {
   return id ? id.slice(0, 8) : '–';
 }
+
+/** An amount in wei, for reading: ETH from 0.001 ETH up, gwei below, wei below one gwei. */
+export function wei(amount: string | null | undefined): string {
+  if (amount === null || amount === undefined) return '–';
+  const v = BigInt(amount);
+  if (v >= 10n ** 15n) return `${decimals(v, 18, 4)} ETH`;
+  if (v >= 10n ** 9n) return `${decimals(v, 9, 3)} gwei`;
+  return `${v} wei`;
+}
+
+/** `v / 10^scale` with at most `digits` decimals (rounded down, no trailing zeros). */
+function decimals(v: bigint, scale: number, digits: number): string {
+  const unit = 10n ** BigInt(scale);
+  const frac = ((v % unit) / 10n ** BigInt(scale - digits))
+    .toString()
+    .padStart(digits, '0')
+    .replace(/0+$/, '');
+  return frac ? `${v / unit}.${frac}` : `${v / unit}`;
+}

@@ -1,10 +1,10 @@
 import { api, JobSummary } from './api.js';
-import { duration, h, short, time } from './dom.js';
+import { duration, h, short, time, wei } from './dom.js';
 import { LiveFeed, throttle } from './live.js';
 
 const STATUSES = ['', 'PLANNING', 'RENDERING', 'COMPLETED', 'FAILED', 'CANCELLED'];
 
-/** Jobs: a filtered list with progress, ETA and node time; submit and cancel. */
+/** Jobs: a filtered list with progress, ETA, node time and cost; submit and cancel. */
 export function jobsPage(root: HTMLElement): void {
   const params = new URLSearchParams(location.search);
   const filter = h(
@@ -36,6 +36,7 @@ export function jobsPage(root: HTMLElement): void {
             'frames',
             'ETA',
             'node time',
+            'cost',
             'owner',
             'submitted',
             '',
@@ -98,6 +99,8 @@ function row(j: JobSummary): HTMLElement {
     h('td', {}, `${j.progress.frames.done} / ${j.progress.frames.total}`),
     h('td', {}, open ? duration(j.etaMs) : '–'),
     h('td', {}, duration(j.cost.renderMs)),
+    // null on a farm without payouts; the exact amount on hover
+    h('td', { class: 'cost', title: j.cost.wei && `${j.cost.wei} wei` }, wei(j.cost.wei)),
     h('td', {}, j.owner),
     h('td', {}, time(j.createdAt)),
     h('td', {}, open ? h('button', { 'data-cancel': j.id }, 'Cancel') : null),
