@@ -3,11 +3,14 @@ import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { redisConnection } from '../dispatch/redis';
+import { Batcher } from '../queues/batcher';
 import { EventLog } from './event-log';
 import type { FarmEvent, FarmEventEnvelope } from './farm-event';
 
 /** How many recent events each replica keeps for browsers that reconnect with Last-Event-ID. */
 const LOG_CAPACITY = 5000;
+/** Events go to Redis in batches: one message per this many ms, however many events. */
+const PUBLISH_BATCH_MS = 10;
 
 export type FarmEventListener = (e: FarmEventEnvelope) => void;
 
@@ -15,7 +18,8 @@ export type FarmEventListener = (e: FarmEventEnvelope) => void;
  * The farm's live events. Any service publishes a typed FarmEvent; it goes through one Redis
  * pub/sub channel, so every replica's SSE clients see events from every replica (and from the
  * queue workers wherever they run). Publishing never fails the caller: events are a view of state
- * that is in Postgres, and a browser that misses one re-reads the snapshot.
+ * that is in Postgres, and a browser that misses one re-reads the snapshot. A message on the
+ * channel is one envelope or an array of them (a batch).
  */
 @Injectable()
 export class EventsService implements OnModuleInit, OnModuleDestroy {
@@ -26,6 +30,13 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
   private readonly closers = new Set<() => void>();
   private publisher!: Redis;
   private subscriber!: Redis;
+  private readonly outbox = new Batcher<FarmEventEnvelope>(
+    (batch) =>
+      this.publisher.publish(this.channel, JSON.stringify(batch)).catch((e: Error) => {
+        this.logger.warn(`${batch.length} event(s) not published: ${e.message}`);
+      }),
+    { maxWaitMs: PUBLISH_BATCH_MS, maxItems: 500 },
+  );
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.channel = `${config.QUEUE_PREFIX}:farm-events`;
@@ -46,7 +57,8 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
     for (const close of this.closers) close();
     this.closers.clear();
     this.listeners.clear();
-    this.publisher?.disconnect();
+    this.outbox.flush();
+    this.publisher?.quit().catch(() => undefined);
     this.subscriber?.disconnect();
   }
 
@@ -56,9 +68,7 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
       at: new Date().toISOString(),
       event,
     };
-    this.publisher.publish(this.channel, JSON.stringify(envelope)).catch((e: Error) => {
-      this.logger.warn(`event ${event.type} not published: ${e.message}`);
-    });
+    void this.outbox.add(envelope);
   }
 
   /** Listens to every event of the farm; `close` is called at shutdown. Returns the unsubscribe. */
@@ -77,18 +87,20 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
   }
 
   private receive(message: string): void {
-    let envelope: FarmEventEnvelope;
+    let parsed: FarmEventEnvelope | FarmEventEnvelope[];
     try {
-      envelope = JSON.parse(message) as FarmEventEnvelope;
+      parsed = JSON.parse(message) as FarmEventEnvelope | FarmEventEnvelope[];
     } catch {
       return;
     }
-    this.log.push(envelope);
-    for (const listener of this.listeners) {
-      try {
-        listener(envelope);
-      } catch (e) {
-        this.logger.warn(`event listener failed: ${(e as Error).message}`);
+    for (const envelope of Array.isArray(parsed) ? parsed : [parsed]) {
+      this.log.push(envelope);
+      for (const listener of this.listeners) {
+        try {
+          listener(envelope);
+        } catch (e) {
+          this.logger.warn(`event listener failed: ${(e as Error).message}`);
+        }
       }
     }
   }
