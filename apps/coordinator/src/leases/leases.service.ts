@@ -18,7 +18,8 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { WorkSignalService } from '../dispatch/work-signal.service';
 import { EventsService } from '../events/events.service';
 import { JobsService } from '../jobs/jobs.service';
-import { QueueName, VerificationPayload, verificationJobId } from '../queues/queues';
+import { Batcher } from '../queues/batcher';
+import { QueueName, VerificationPayload } from '../queues/queues';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { JobFactsRepository } from './job-facts.repository';
 import { ActiveLease, LeasesRepository } from './leases.repository';
@@ -29,6 +30,8 @@ const RESULT_CONTENT_TYPE = 'image/png';
 /** A node's last-seen time is written at most this often per replica (it is informational). */
 const TOUCH_INTERVAL_MS = 10_000;
 const TOUCH_CACHE_LIMIT = 10_000;
+/** Completions within this many ms share one verification queue job. */
+const VERIFICATION_BATCH_MS = 5;
 /** Immediate retries of a grant that lost every candidate to concurrent grants. */
 const MAX_CONTENDED_RETRIES = 3;
 
@@ -47,6 +50,11 @@ export class LeasesService {
 
   private readonly touched = new Map<string, number>();
   private readonly signer = new ResultSigner();
+  // A completion is answered once its shard is in the verification queue, as before batching.
+  private readonly toVerify = new Batcher<string>(
+    (shardIds) => this.verification.add('results', { shardIds }),
+    { maxWaitMs: VERIFICATION_BATCH_MS, maxItems: 100 },
+  );
 
   /** Long-polls for work: grants at once when a shard is free, else waits for a signal. */
   async request(node: NodeClaims, waitMs: number, abort: AbortSignal): Promise<LeaseGrant | null> {
@@ -143,11 +151,7 @@ export class LeasesService {
       renderMs: body.renderMs,
     });
     // Verification decides what happens next (checks, then assembly); ids only in the queue.
-    await this.verification.add(
-      'result',
-      { shardId: done.shardId },
-      { jobId: verificationJobId(done.resultId) },
-    );
+    await this.toVerify.add(done.shardId);
     return { accepted: true, shardId: done.shardId };
   }
 

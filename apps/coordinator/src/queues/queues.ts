@@ -13,8 +13,12 @@ export interface PlanningPayload {
   jobId: string;
 }
 
-/** `result`: a lease was completed for this shard; `frame`: re-verify a frame. */
+/**
+ * `results`: leases were completed for these shards (batched: one queue job for the
+ * completions of a few milliseconds); `result`: one shard; `frame`: re-verify a frame.
+ */
 export interface VerificationPayload {
+  shardIds?: string[];
   shardId?: string;
   frameId?: string;
 }
@@ -58,6 +62,5 @@ export const QUEUE_OPTIONS: Record<QueueName, DefaultJobOptions> = {
 
 /** BullMQ job ids dedupe work: one planning per job, one assembly per frame at a time. */
 export const planningJobId = (jobId: string) => `plan-${jobId}`;
-export const verificationJobId = (resultId: string) => `verify-${resultId}`;
 export const assemblyJobId = (frameId: string) => `assemble-${frameId}`;
 export const settlementJobId = (jobId: string) => `settle-${jobId}`;

@@ -1,19 +1,51 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Job } from 'bullmq';
+import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
+import { Job, Queue } from 'bullmq';
 import { QueueName, VerificationPayload } from '../queues/queues';
 import { VerificationService } from './verification.service';
 
-/** Runs the checks a completed lease calls for, then re-verifies the tile's frame. */
+/** Runs the checks completed leases call for, then re-verifies each of their frames once. */
 @Processor(QueueName.Verification, { concurrency: 2 })
 export class VerificationProcessor extends WorkerHost {
-  constructor(private readonly verification: VerificationService) {
+  private readonly logger = new Logger(VerificationProcessor.name);
+
+  constructor(
+    private readonly verification: VerificationService,
+    @InjectQueue(QueueName.Verification) private readonly queue: Queue<VerificationPayload>,
+  ) {
     super();
   }
 
   async process(queued: Job<VerificationPayload>): Promise<void> {
-    const frameId = queued.data.shardId
-      ? await this.verification.onResult(queued.data.shardId)
-      : queued.data.frameId;
-    if (frameId) await this.verification.verifyFrame(frameId);
+    const { shardIds, shardId, frameId } = queued.data;
+    if (shardIds) return this.processBatch(shardIds);
+    const frame = shardId ? await this.verification.onResult(shardId) : frameId;
+    if (frame) await this.verification.verifyFrame(frame);
+  }
+
+  /**
+   * A batch of completions: each result first, then each frame they touched once. A shard that
+   * fails goes back to the queue on its own, with the queue's retries, so that the batch's other
+   * shards are not redone (their checks are sampled at random: a rerun would sample again).
+   */
+  private async processBatch(shardIds: string[]): Promise<void> {
+    const frames = new Set<string>();
+    for (const id of shardIds) {
+      try {
+        const frame = await this.verification.onResult(id);
+        if (frame) frames.add(frame);
+      } catch (e) {
+        this.logger.warn(`result of shard ${id}: ${(e as Error).message}; queued again`);
+        await this.queue.add('result', { shardId: id });
+      }
+    }
+    for (const frame of frames) {
+      try {
+        await this.verification.verifyFrame(frame);
+      } catch (e) {
+        this.logger.warn(`frame ${frame}: ${(e as Error).message}; queued again`);
+        await this.queue.add('frame', { frameId: frame });
+      }
+    }
   }
 }
