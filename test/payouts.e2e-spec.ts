@@ -383,6 +383,12 @@ describe("the operator's command line", () => {
     ).reduce((sum, e) => sum + BigInt(e.amountWei.toFixed(0)), 0n);
     expect(settled).toBeGreaterThan(0n);
 
+    const facts = { capabilities: true, blenderNum: true, renderDevice: true, renderMemMb: true };
+    const registered = await prisma.node.findUniqueOrThrow({
+      where: { address: b.address },
+      select: facts,
+    });
+    expect(registered.renderDevice).toBe('cpu');
     const earnings = (await renderNodeCli(['earnings'], keyFile)) as {
       address: string;
       ledger: { settledWei: string; slashedWei: string };
@@ -392,6 +398,10 @@ describe("the operator's command line", () => {
     expect(earnings.ledger.settledWei).toBe(String(settled));
     expect(earnings.ledger.slashedWei).toBe('0');
     expect(earnings.escrow.withdrawableWei).toBe(String(settled));
+    // the command's own login (no capabilities) leaves what the agent registered alone
+    expect(
+      await prisma.node.findUniqueOrThrow({ where: { address: b.address }, select: facts }),
+    ).toEqual(registered);
 
     const before = await chain.provider.getBalance(b.address);
     const withdrawn = (await renderNodeCli(['withdraw'], keyFile)) as {

@@ -29,10 +29,13 @@ export class NodesRepository {
     const facts = nodeFactColumns(capabilities);
     // a node that names no price takes any job's price
     const ask = askPriceWei ?? null;
+    // A login without capabilities (`render-node earnings`, `withdraw`: account work, not
+    // rendering) keeps what the node's agent registered, or the agent would stop matching jobs.
+    const rendering = capabilities ? { capabilities: caps, ...facts } : {};
     return this.prisma.node.upsert({
       where: { address },
       create: { address, name, capabilities: caps, ...facts, askPriceWei: ask },
-      update: { name, capabilities: caps, ...facts, askPriceWei: ask, lastSeenAt: new Date() },
+      update: { name, ...rendering, askPriceWei: ask, lastSeenAt: new Date() },
       select: { id: true, address: true },
     });
   }
