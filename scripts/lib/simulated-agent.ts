@@ -186,6 +186,11 @@ export interface SyntheticJobOptions {
   tilePx?: number;
   /** label for the scene row (no blend file exists: simulated agents never download it) */
   label?: string;
+  /**
+   * `off` by default: simulated agents upload placeholder pixels, so there is nothing to verify
+   * unless every agent uploads the same pixels (then overlaps and crop checks agree)
+   */
+  verification?: 'off' | 'light' | 'standard' | 'paranoid';
 }
 
 /**
@@ -215,8 +220,7 @@ export async function seedSyntheticJob(
     overlap: 0,
     samples: null,
     format: 'png' as const,
-    // simulated agents upload placeholder pixels: there is nothing to verify
-    verification: 'off' as const,
+    verification: opts.verification ?? 'off',
   };
   const { id } = await jobs.createJob(apiKeyId, sha, settings);
   const plan = planJob(

@@ -51,6 +51,8 @@ export interface ResultFacts {
   resultId: string | null;
   nodeId: string | null;
   blocked: boolean;
+  /** the node's score at its first result in this job; null before that result is counted */
+  firstScore: number | null;
 }
 
 const resultSelect = { select: { id: true, nodeId: true, storageKey: true } } as const;
@@ -109,12 +111,27 @@ export class VerificationRepository {
              s.frame_id::text AS "frameId", j.verification, n.trust,
              r.id::text AS "resultId", r.node_id::text AS "nodeId",
              EXISTS (SELECT 1 FROM job_blocklist b
-                     WHERE b.job_id = s.job_id AND b.node_id = r.node_id) AS blocked
+                     WHERE b.job_id = s.job_id AND b.node_id = r.node_id) AS blocked,
+             t.score AS "firstScore"
       FROM shards s JOIN jobs j ON j.id = s.job_id
       LEFT JOIN results r ON r.id = s.result_id
       LEFT JOIN nodes n ON n.id = r.node_id
+      LEFT JOIN job_node_trust t ON t.job_id = s.job_id AND t.node_id = r.node_id
       WHERE s.id = ${shardId}::uuid`;
     return rows[0] ?? null;
+  }
+
+  /**
+   * Records the node's score at its first result in the job, once; returns the recorded score
+   * (the one a concurrent first result wrote, should that have been first).
+   */
+  async recordFirstScore(jobId: string, nodeId: string, score: number): Promise<number> {
+    const rows = await this.prisma.$queryRaw<{ score: number }[]>`
+      INSERT INTO job_node_trust (job_id, node_id, score)
+      VALUES (${jobId}::uuid, ${nodeId}::uuid, ${score})
+      ON CONFLICT (job_id, node_id) DO UPDATE SET score = job_node_trust.score
+      RETURNING score`;
+    return rows[0].score;
   }
 
   async frameTiles(frameId: string): Promise<RenderedTile[]> {

@@ -18,6 +18,7 @@ import {
   ReputationState,
   reputationScore,
   RgbaImage,
+  samplingReputation,
   shouldCheckTile,
   shouldIssueRinger,
   updateReputation,
@@ -75,7 +76,12 @@ export class VerificationService {
     const strength = facts.verification as Strength;
     if (strength !== 'off') {
       const policy = policyFor(strength);
-      const score = reputationScore((facts.trust as ReputationState | null) ?? newReputation());
+      const current = reputationScore((facts.trust as ReputationState | null) ?? newReputation());
+      // Sampled at the node's score when the job first saw its work, or lower: checks it passes
+      // during the job do not make the rest of the job cheaper to fake.
+      const first =
+        facts.firstScore ?? (await this.repo.recordFirstScore(facts.jobId, result.nodeId, current));
+      const score = samplingReputation(first, current);
       if (shouldCheckTile(score, this.rng, policy)) {
         const shard = await this.repo.findShard(shardId);
         if (shard?.result) {
