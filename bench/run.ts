@@ -54,7 +54,7 @@ async function main() {
     const results: BenchResults = { machine, durationS: 0, loadAtEnd: 0, throughput: [] };
 
     if (opts.benches.has('tiles')) {
-      results.tiles = await tileOverhead(env, { trials: opts.quick ? 1 : 3, log: log('tiles') });
+      results.tiles = await tileOverhead(env, { trials: opts.quick ? 1 : 5, log: log('tiles') });
     }
 
     if (opts.benches.has('throughput') || opts.benches.has('dispatch')) {
