@@ -51,13 +51,17 @@ export class EventsController {
     res.flushHeaders();
     res.write('retry: 2000\n\n');
 
+    // The stream may be ended at any time (shutdown): nothing is written after that.
+    const write = (chunk: string) => {
+      if (!res.writableEnded) res.write(chunk);
+    };
     // Events are sent in arrival order: each waits for the visibility check of the one before.
     let chain = Promise.resolve();
     const send = (e: FarmEventEnvelope) => {
       chain = chain.then(async () => {
         if (res.writableEnded) return;
         if (await this.visibility.canSee(requester, e.event, job)) {
-          res.write(`id: ${e.id}\ndata: ${JSON.stringify(e)}\n\n`);
+          write(`id: ${e.id}\ndata: ${JSON.stringify(e)}\n\n`);
         }
       });
       chain = chain.catch(() => undefined);
@@ -68,12 +72,12 @@ export class EventsController {
     if (typeof lastId === 'string' && lastId) {
       const missed = this.events.since(lastId);
       if (missed) missed.forEach(send);
-      else res.write('event: resync\ndata: {}\n\n');
+      else write('event: resync\ndata: {}\n\n');
     } else {
-      res.write('event: ready\ndata: {}\n\n');
+      write('event: ready\ndata: {}\n\n');
     }
 
-    const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+    const keepalive = setInterval(() => write(': keepalive\n\n'), KEEPALIVE_MS);
     req.on('close', () => {
       clearInterval(keepalive);
       unsubscribe();

@@ -30,6 +30,7 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
   private readonly closers = new Set<() => void>();
   private publisher!: Redis;
   private subscriber!: Redis;
+  private closing = false;
   private readonly outbox = new Batcher<FarmEventEnvelope>(
     (batch) =>
       this.publisher.publish(this.channel, JSON.stringify(batch)).catch((e: Error) => {
@@ -53,7 +54,9 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    // Open streams would keep the HTTP server from closing: end them, browsers reconnect.
+    // Open streams would keep the HTTP server from closing: end them, browsers reconnect. One
+    // that reconnects before the server stops accepting is ended at once (subscribe).
+    this.closing = true;
     for (const close of this.closers) close();
     this.closers.clear();
     this.listeners.clear();
@@ -73,6 +76,10 @@ export class EventsService implements OnModuleInit, OnModuleDestroy {
 
   /** Listens to every event of the farm; `close` is called at shutdown. Returns the unsubscribe. */
   subscribe(listener: FarmEventListener, close?: () => void): () => void {
+    if (this.closing) {
+      close?.();
+      return () => undefined;
+    }
     this.listeners.add(listener);
     if (close) this.closers.add(close);
     return () => {

@@ -56,6 +56,10 @@ export class LiveFeed {
     this.loading = true;
     try {
       await this.handlers.snapshot();
+    } catch {
+      // The replica went away in the middle of the read (a restart): read again shortly, or the
+      // page would show the events since on top of a state it never got.
+      setTimeout(() => void this.resync(), RETRY_MS);
     } finally {
       this.loading = false;
       this.schedule();
