@@ -69,8 +69,9 @@ test('a node killed mid-render loses its lease to expiry and the job completes e
   const lease = await until('the first lease', () =>
     prisma.lease.findFirst({ where: { shard: { jobId: job.id }, status: 'ACTIVE' } }),
   );
-  // Blender starts (about 1.5 s) and renders; kill the whole node while it does.
-  await new Promise((r) => setTimeout(r, 2500));
+  // Kill the whole node while Blender renders the tile (several seconds at these samples): as
+  // soon as the agent says so, not after a guessed delay that a fast machine outruns.
+  await until('the render', async () => doomed.output.some((l) => l.endsWith(' rendering')));
   expect(await prisma.result.count({ where: { leaseId: lease.id } })).toBe(0);
   await doomed.stop('SIGKILL');
 
