@@ -30,6 +30,10 @@ export interface JobView {
     fundedWei: string | null;
     note: string | null;
   };
+  /** time left while planning or rendering, from the tile rate so far */
+  etaMs: number | null;
+  /** node time so far and, with payouts, what the verified renders cost */
+  cost: { renderMs: number; wei: string | null };
   [key: string]: unknown;
 }
 
