@@ -146,3 +146,46 @@ test('two replicas, 200 agents: every shard accepted exactly once, never leased 
   expect(stats.replaysRefused).toBeGreaterThan(0);
   await watcher;
 });
+
+test("a grant whose answer never reached its node goes back at the node's next poll", async () => {
+  const GRACE_MS = 600;
+  const coordinator = await startCoordinator(
+    {
+      QUEUE_PREFIX: uniqueQueuePrefix('orphans'),
+      STORAGE_DIR: tmpDir(),
+      LEASE_ORPHAN_GRACE_MS: String(GRACE_MS),
+      NODE_ENV: 'test',
+    },
+    { name: 'orphans' },
+  );
+  coordinators.push(coordinator);
+  const url = coordinator.url;
+  const secret = await createApiKey('orphans');
+  const key = await prisma.apiKey.findUniqueOrThrow({ where: { hash: hashApiKey(secret) } });
+  await seedSyntheticJob(prisma, key.id, { frames: 1, grid: 2, label: 'orphans-scene' });
+  const node = new SimulatedAgent();
+  await node.login(url);
+  const status = async (leaseId: string) =>
+    (await prisma.lease.findUniqueOrThrow({ where: { id: leaseId } })).status;
+
+  // Granted and committed, but (as if the coordinator died before answering) the node never
+  // learns of it: its next polls do not name it.
+  const lost = (await node.requestLease(url, 1000)).lease!;
+  // Too young to tell from a grant still on its way to another slot of the same agent: kept.
+  const second = (await node.requestLease(url, 1000, undefined, [])).lease!;
+  expect(await status(lost.leaseId)).toBe('ACTIVE');
+
+  await new Promise((r) => setTimeout(r, GRACE_MS + 200));
+  // Older than the grace and not named: released at once (its shard is free again); the lease
+  // the node names is kept.
+  const third = (await node.requestLease(url, 1000, undefined, [second.leaseId])).lease!;
+  const ended = await prisma.lease.findUniqueOrThrow({ where: { id: lost.leaseId } });
+  expect(ended.status).toBe('RELEASED');
+  expect(ended.failReason).toBe('granted, but the node never received it');
+  expect(await status(second.leaseId)).toBe('ACTIVE');
+  expect(await status(third.leaseId)).toBe('ACTIVE');
+  // the shard is free again (or already leased anew), not held by the lost grant until it lapses
+  const shard = await prisma.shard.findUniqueOrThrow({ where: { id: lost.shardId } });
+  expect(shard.leaseId).not.toBe(lost.leaseId);
+  expect(['PENDING', 'LEASED']).toContain(shard.status);
+});

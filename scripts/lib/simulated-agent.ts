@@ -106,12 +106,20 @@ export class SimulatedAgent {
     return this.token;
   }
 
-  /** Long-polls POST /leases (any replica: sessions are valid on all of them). */
-  async requestLease(base: string, waitMs: number, signal?: AbortSignal): Promise<LeaseResult> {
+  /**
+   * Long-polls POST /leases (any replica: sessions are valid on all of them). `held`: the leases
+   * to name as held (real agents name theirs; unset, as in the benchmarks, names none).
+   */
+  async requestLease(
+    base: string,
+    waitMs: number,
+    signal?: AbortSignal,
+    held?: string[],
+  ): Promise<LeaseResult> {
     const res = await postJson<LeaseGrant | null>(
       `${base}/api/v1/leases`,
       this.session(),
-      { waitMs },
+      { waitMs, held },
       signal,
     );
     const granted = res.status === 200 || res.status === 201;

@@ -43,6 +43,12 @@ export interface SessionResponse {
 export interface LeaseRequest {
   /** how long the coordinator may hold the request open waiting for work */
   waitMs?: number;
+  /**
+   * the leases the node holds now: any older active lease of the node that is not listed is a
+   * grant whose answer never reached it (a coordinator crash between commit and reply) and is
+   * released at once instead of when it lapses
+   */
+  held?: string[];
 }
 
 /** What a node receives for one unit of work. */

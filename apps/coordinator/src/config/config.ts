@@ -45,6 +45,9 @@ export const configSchema = z
       .default(256 * 1024 ** 2),
     LEASE_TTL_MS: z.coerce.number().int().min(1000).default(30_000),
     LEASE_SWEEP_MS: z.coerce.number().int().min(100).default(1000),
+    // a node's active lease it no longer lists when polling is released once this old: younger
+    // ones may be grants whose answers are still on their way (another slot of the same agent)
+    LEASE_ORPHAN_GRACE_MS: z.coerce.number().int().min(100).default(5000),
     // a tile that this many different nodes failed to render fails its job, with their reason
     SHARD_MAX_FAILURES: z.coerce.number().int().min(1).default(3),
     LEASE_MAX_WAIT_MS: z.coerce.number().int().min(0).default(25_000),

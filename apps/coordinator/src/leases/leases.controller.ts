@@ -35,7 +35,7 @@ export class LeasesController {
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
     });
-    const grant = await this.leases.request(node, body.waitMs ?? 20_000, abort.signal);
+    const grant = await this.leases.request(node, body.waitMs ?? 20_000, abort.signal, body.held);
     if (!grant) res.status(204);
     return grant ?? undefined;
   }

@@ -234,6 +234,33 @@ export class LeasesRepository {
     return rows.length === 1;
   }
 
+  /**
+   * Releases the node's active leases granted more than `graceMs` ago that are not in `held`
+   * (the leases the node says it holds); returns the ones released.
+   */
+  async releaseUnheld(
+    nodeId: string,
+    held: string[],
+    graceMs: number,
+    reason: string,
+  ): Promise<{ id: string; shardId: string; jobId: string }[]> {
+    return this.prisma.$queryRaw<{ id: string; shardId: string; jobId: string }[]>`
+      WITH orphan AS (
+        SELECT l.id, l.shard_id FROM leases l
+        WHERE l.node_id = ${nodeId}::uuid AND l.status = 'ACTIVE'
+          AND l.granted_at < clock_timestamp() - ${graceMs} * interval '1 millisecond'
+          AND l.id <> ALL (${held}::uuid[])
+      ), s AS (
+        UPDATE shards SET status = 'PENDING', lease_id = NULL, lease_expires_at = NULL
+        FROM orphan o
+        WHERE shards.id = o.shard_id AND shards.lease_id = o.id AND shards.status = 'LEASED'
+        RETURNING o.id AS lease_id, shards.id AS shard_id, shards.job_id
+      )
+      UPDATE leases l SET status = 'RELEASED', ended_at = clock_timestamp(), fail_reason = ${reason}
+      FROM s WHERE l.id = s.lease_id AND l.status = 'ACTIVE'
+      RETURNING l.id::text AS id, s.shard_id::text AS "shardId", s.job_id::text AS "jobId"`;
+  }
+
   /** How many different nodes failed to render the shard (leases they gave up with an error). */
   async failuresOf(
     shardId: string,

@@ -30,6 +30,7 @@ const RESULT_CONTENT_TYPE = 'image/png';
 /** A node's last-seen time is written at most this often per replica (it is informational). */
 const TOUCH_INTERVAL_MS = 10_000;
 const TOUCH_CACHE_LIMIT = 10_000;
+const ORPHAN_REASON = 'granted, but the node never received it';
 /** Completions within this many ms share one verification queue job. */
 const VERIFICATION_BATCH_MS = 5;
 /** Immediate retries of a grant that lost every candidate to concurrent grants. */
@@ -57,9 +58,15 @@ export class LeasesService {
   );
 
   /** Long-polls for work: grants at once when a shard is free, else waits for a signal. */
-  async request(node: NodeClaims, waitMs: number, abort: AbortSignal): Promise<LeaseGrant | null> {
+  async request(
+    node: NodeClaims,
+    waitMs: number,
+    abort: AbortSignal,
+    held?: string[],
+  ): Promise<LeaseGrant | null> {
     const deadline = Date.now() + Math.min(waitMs, this.config.LEASE_MAX_WAIT_MS);
     this.touch(node.nodeId);
+    if (held) await this.releaseOrphans(node, held);
     let contended = 0;
     for (;;) {
       if (abort.aborted) return null;
@@ -185,6 +192,32 @@ export class LeasesService {
       jobId,
       `frame ${frameNumber} tile (${tileX}, ${tileY}) failed on ${nodes} node(s); the last said: ${reason}`,
     );
+  }
+
+  /**
+   * A grant committed by a coordinator that died before answering holds its shard until the lease
+   * lapses. The node lists what it holds with each poll: its active leases older than the grace
+   * period that it does not list never reached it, and go back to the pool now.
+   */
+  private async releaseOrphans(node: NodeClaims, held: string[]): Promise<void> {
+    const orphans = await this.repo.releaseUnheld(
+      node.nodeId,
+      held,
+      this.config.LEASE_ORPHAN_GRACE_MS,
+      ORPHAN_REASON,
+    );
+    if (orphans.length === 0) return;
+    for (const lease of orphans) {
+      this.events.publish({
+        type: 'lease.ended',
+        jobId: lease.jobId,
+        shardId: lease.shardId,
+        leaseId: lease.id,
+        status: 'RELEASED',
+        reason: ORPHAN_REASON,
+      });
+    }
+    this.signal.notify();
   }
 
   /** Records that the node is alive, without a database write on every poll of every node. */

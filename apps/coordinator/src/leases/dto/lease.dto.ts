@@ -1,5 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 
 export class LeaseRequestDto {
   @ApiPropertyOptional({ description: 'How long to wait for work (ms)', default: 20000 })
@@ -8,6 +19,18 @@ export class LeaseRequestDto {
   @Min(0)
   @Max(60_000)
   waitMs?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Lease ids the node holds now; its older active leases not listed are released (grants ' +
+      'whose answer never arrived)',
+    type: [String],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(256)
+  @IsUUID('all', { each: true })
+  held?: string[];
 }
 
 export class CompleteLeaseDto {
