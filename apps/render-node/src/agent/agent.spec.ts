@@ -41,6 +41,8 @@ class ScriptedCoordinator {
   queue: LeaseGrant[];
   held = new Set<string>();
   maxHeld = 0;
+  /** what each poll said the agent held, and what the coordinator had leased to it then */
+  polls: { listed: string[]; leased: string[] }[] = [];
   completed: string[] = [];
   released: string[] = [];
   failed: string[] = [];
@@ -59,7 +61,8 @@ class ScriptedCoordinator {
     const fake = {
       address: '0xabc',
       login: async () => ({ token: 't', nodeId: 'n', address: '0xabc', expiresAt: '' }),
-      requestLease: async (_wait: number, signal?: AbortSignal) => {
+      requestLease: async (_wait: number, listed: string[], signal?: AbortSignal) => {
+        this.polls.push({ listed: [...listed].sort(), leased: [...this.held].sort() });
         const next = this.queue.shift();
         if (!next) {
           await sleep(20);
@@ -200,6 +203,13 @@ describe('Agent', () => {
     expect(new Set(coordinator.completed).size).toBe(6);
     expect(coordinator.failed).toEqual([]);
     expect(workers.start).toHaveBeenCalledTimes(1); // one Blender for the scene, kept alive
+    // Every poll names every lease the agent was given and has not ended (the coordinator takes
+    // back only those it does not name: grants whose answers were lost); the polls made while a
+    // tile rendered named it.
+    for (const poll of coordinator.polls) {
+      expect(poll.listed).toEqual(expect.arrayContaining(poll.leased));
+    }
+    expect(coordinator.polls.some((p) => p.listed.length > 0)).toBe(true);
   });
 
   it('starts a spare Blender while idle and loads the next new scene into it', async () => {

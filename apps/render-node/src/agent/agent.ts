@@ -158,9 +158,10 @@ export class Agent {
       }));
     await this.login();
     if (this.stopping) return;
-    const pending = this.reportPendingResults();
+    // Their leases are held before the first poll, which names what the agent holds.
+    const pending = await this.reportPendingResults();
     await Promise.all(this.capabilities.slots.map((slot) => this.slotLoop(slot)));
-    await pending;
+    await pending.reported;
   }
 
   /** Logs in, retrying with backoff while the coordinator cannot be reached. */
@@ -230,7 +231,11 @@ export class Agent {
     const backoff = new Backoff(this.opts.backoff ?? DEFAULT_BACKOFF);
     while (!this.stopping) {
       try {
-        const lease = await this.client.requestLease(this.opts.pollWaitMs, this.poll.signal);
+        const lease = await this.client.requestLease(
+          this.opts.pollWaitMs,
+          [...this.held.keys()],
+          this.poll.signal,
+        );
         backoff.reset();
         if (!lease) continue;
         const held = this.hold(lease);
@@ -562,8 +567,11 @@ export class Agent {
     return this.stopAt;
   }
 
-  /** Results a previous run rendered but could not report (coordinator down, then stopped). */
-  private async reportPendingResults(): Promise<void> {
+  /**
+   * Results a previous run rendered but could not report (coordinator down, then stopped): their
+   * leases are held at once, the reports go on in the background (`reported`).
+   */
+  private async reportPendingResults(): Promise<{ reported: Promise<unknown> }> {
     const dir = this.resultsDir();
     const names = await readdir(dir).catch(() => [] as string[]);
     const finishing: Promise<void>[] = [];
@@ -579,7 +587,7 @@ export class Agent {
         await rm(file, { force: true });
       }
     }
-    await Promise.all(finishing);
+    return { reported: Promise.all(finishing) };
   }
 
   /** Sleeps, cut short by stop(). */

@@ -87,9 +87,16 @@ export class CoordinatorClient {
     return session;
   }
 
-  /** Long-polls for work; null when none came within waitMs. */
-  async requestLease(waitMs: number, signal?: AbortSignal): Promise<LeaseGrant | null> {
-    return this.call<LeaseGrant | null>('POST', '/leases', { waitMs }, signal);
+  /**
+   * Long-polls for work; null when none came within waitMs. `held`: the leases this node holds
+   * now, so that the coordinator can take back a grant whose answer never arrived here.
+   */
+  async requestLease(
+    waitMs: number,
+    held: string[],
+    signal?: AbortSignal,
+  ): Promise<LeaseGrant | null> {
+    return this.call<LeaseGrant | null>('POST', '/leases', { waitMs, held }, signal);
   }
 
   /** progress (0..1) of the render, parsed from Blender's output, for the coordinator's views */
