@@ -6,6 +6,7 @@ import {
   Inject,
   Injectable,
   NotFoundException,
+  OnModuleDestroy,
   UnauthorizedException,
   UnprocessableEntityException,
 } from '@nestjs/common';
@@ -37,7 +38,7 @@ const VERIFICATION_BATCH_MS = 5;
 const MAX_CONTENDED_RETRIES = 3;
 
 @Injectable()
-export class LeasesService {
+export class LeasesService implements OnModuleDestroy {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
@@ -56,6 +57,11 @@ export class LeasesService {
     (shardIds) => this.verification.add('results', { shardIds }),
     { maxWaitMs: VERIFICATION_BATCH_MS, maxItems: 100 },
   );
+
+  onModuleDestroy(): void {
+    // Completions still waiting for their batch go to the queue before it closes (at shutdown).
+    this.toVerify.flush();
+  }
 
   /** Long-polls for work: grants at once when a shard is free, else waits for a signal. */
   async request(
