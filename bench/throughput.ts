@@ -67,6 +67,9 @@ async function ensureWork(env: BenchEnv, min: number): Promise<number> {
     });
     n = await free();
   }
+  // Planner statistics for the tables just filled, as autovacuum keeps them on a running
+  // database (this machine's Postgres runs with autovacuum off).
+  await env.prisma.$executeRawUnsafe('ANALYZE');
   return n;
 }
 
