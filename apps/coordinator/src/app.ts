@@ -10,6 +10,10 @@ import { AppConfig } from './config/config';
 export async function createApp(config: AppConfig): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     logger: config.NODE_ENV === 'test' ? ['error', 'warn'] : ['log', 'error', 'warn'],
+    // At shutdown the database is disconnected before the HTTP server closes, so a request still
+    // open by then cannot finish: its connection is cut (clients retry) rather than holding the
+    // process until it is killed (seen: an event stream or read open as a replica stopped).
+    forceCloseConnections: true,
   });
   app.useGlobalPipes(
     new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }),
