@@ -426,22 +426,8 @@ describe("the operator's command line", () => {
 describe('an RPC outage and a coordinator restart in the middle of a settlement', () => {
   it('pays every payee exactly once', async () => {
     // the cheater is gone: two honest nodes, so this job runs without verification
-    const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
-      width: 96,
-      height: 54,
-      samples: SAMPLES,
-      frames: 2,
-      seed: 7,
-    });
-    const job = await client.submit(scene, {
-      tilesX: 2,
-      tilesY: 2,
-      overlap: 4,
-      verification: 'off',
-    });
-    const jobKey = jobIdToBytes32(job.id);
-    const [, quote] = await api<{ depositWei: string }>('GET', `/api/v1/jobs/${job.id}/quote`);
-    await (await escrow.connect(requester).fund(jobKey, BigInt(quote.depositWei))).wait();
+    const job = await submitFunded(7, 2);
+    const jobKey = job.key;
     const done = await client.waitForJob(job.id, { timeoutMs: 300_000, intervalMs: 300 });
     expect(done.status).toBe('COMPLETED');
 
@@ -516,8 +502,8 @@ interface FundedJob {
   balancesBefore: Map<string, bigint>;
 }
 
-/** Submits a 4-frame, 2x2-tile job without verification and funds the quoted deposit. */
-async function submitFunded(seed: number): Promise<FundedJob> {
+/** Submits a 2x2-tile job (4 frames by default) without verification and funds the quote. */
+async function submitFunded(seed: number, frames = 4): Promise<FundedJob> {
   const balancesBefore = new Map<string, bigint>();
   for (const { address } of [...honest, requester]) {
     balancesBefore.set(address, await escrow.balanceOf(address));
@@ -526,7 +512,7 @@ async function submitFunded(seed: number): Promise<FundedJob> {
     width: 96,
     height: 54,
     samples: SAMPLES,
-    frames: 4,
+    frames,
     seed,
   });
   const job = await client.submit(scene, {
