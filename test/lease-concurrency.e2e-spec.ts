@@ -189,3 +189,75 @@ test("a grant whose answer never reached its node goes back at the node's next p
   expect(shard.leaseId).not.toBe(lost.leaseId);
   expect(['PENDING', 'LEASED']).toContain(shard.status);
 });
+
+test('a grant in flight when its job is cancelled is ended with the job, not left active', async () => {
+  const coordinator = await startCoordinator(
+    { QUEUE_PREFIX: uniqueQueuePrefix('end-race'), STORAGE_DIR: tmpDir(), NODE_ENV: 'test' },
+    { name: 'end-race' },
+  );
+  coordinators.push(coordinator);
+  const secret = await createApiKey('end-race');
+  const key = await prisma.apiKey.findUniqueOrThrow({ where: { hash: hashApiKey(secret) } });
+  const jobId = await seedSyntheticJob(prisma, key.id, { frames: 1, grid: 2, label: 'end-race' });
+  const agent = new SimulatedAgent();
+  await agent.login(coordinator.url);
+  const node = await prisma.node.findUniqueOrThrow({ where: { address: agent.address } });
+
+  // A grant as the grant statement makes it (shard locked, leased, lease inserted), held open
+  // while the job is cancelled: it read the job as RENDERING before the cancel committed.
+  let commitGrant!: () => void;
+  const grantMayCommit = new Promise<void>((r) => (commitGrant = r));
+  let granted!: (leaseId: string) => void;
+  const grantMade = new Promise<string>((r) => (granted = r));
+  const grant = prisma.$transaction(
+    async (tx) => {
+      const [shard] = await tx.$queryRaw<{ id: string }[]>`
+        SELECT id::text FROM shards WHERE job_id = ${jobId}::uuid AND status = 'PENDING'
+        ORDER BY frame_number, tile_y, tile_x LIMIT 1 FOR UPDATE SKIP LOCKED`;
+      const lease = await tx.lease.create({
+        data: {
+          shardId: shard.id,
+          nodeId: node.id,
+          status: 'ACTIVE',
+          expiresAt: new Date(Date.now() + 60_000),
+        },
+      });
+      await tx.shard.update({
+        where: { id: shard.id },
+        data: {
+          status: 'LEASED',
+          leaseId: lease.id,
+          nodeId: node.id,
+          leaseExpiresAt: lease.expiresAt,
+        },
+      });
+      granted(lease.id);
+      await grantMayCommit;
+      return lease.id;
+    },
+    { timeout: 30_000 },
+  );
+  const leaseId = await grantMade;
+
+  let answered = false;
+  const cancel = fetch(`${coordinator.url}/api/v1/jobs/${jobId}/cancel`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${secret}` },
+  }).then(async (res) => {
+    answered = true;
+    return { status: res.status, body: (await res.json()) as { leasesEnded: number } };
+  });
+  // The cancel waits for the grant in flight instead of looking past it...
+  await new Promise((r) => setTimeout(r, 500));
+  expect(answered).toBe(false);
+  commitGrant();
+  await grant;
+  // ...and ends its lease in the same step (not by a later cleanup pass).
+  const res = await cancel;
+  expect(res).toEqual({ status: 200, body: expect.objectContaining({ leasesEnded: 1 }) });
+  const lease = await prisma.lease.findUniqueOrThrow({ where: { id: leaseId } });
+  expect(lease).toMatchObject({ status: 'RELEASED', failReason: 'job cancelled' });
+  // and nothing of the cancelled job is granted afterwards (other tests' jobs may be)
+  const next = await agent.requestLease(coordinator.url, 300);
+  expect(next.lease?.jobId).not.toBe(jobId);
+});

@@ -249,6 +249,13 @@ export class JobsRepository {
         },
       });
       if (count === 0) return null;
+      // A grant that read the job as RENDERING before this commits would otherwise lease a
+      // shard after the statement below looked: it locks its shard (SKIP LOCKED) before
+      // granting, so once every free or leased shard is locked here, grants in flight have
+      // committed (and are ended below) and later ones find nothing of this job to take.
+      await tx.$executeRaw`
+        SELECT 1 FROM shards WHERE job_id = ${id}::uuid AND status IN ('PENDING', 'LEASED')
+        ORDER BY id FOR UPDATE`;
       return this.endLeasesOfJob(id, endReason(end.status), tx);
     });
   }

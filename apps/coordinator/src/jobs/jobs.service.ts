@@ -160,8 +160,9 @@ export class JobsService implements OnModuleInit, OnModuleDestroy {
   ): void {
     this.publishEnded(id, ended, endReason(status));
     this.events.publish({ type: 'job.finished', jobId: id, status });
-    // A grant statement that read the job as RENDERING just before it ended can still finish
-    // after it; one more pass shortly after ends such a straggler lease too.
+    // Grants in flight are ended with the job (endJob), but a check shard that verification
+    // adds while the job ends was not among the shards it locked: one more pass shortly after
+    // ends a lease of such a straggler too.
     setTimeout(() => {
       this.repo.endLeasesOfJob(id, endReason(status)).then(
         (late) => this.publishEnded(id, late, endReason(status)),
