@@ -13,7 +13,6 @@ import {
 import { completionMessage, CompleteRequest, LeaseGrant } from '@tessera/protocol';
 import { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
 import { NodeClaims } from '../auth/session-token';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { WorkSignalService } from '../dispatch/work-signal.service';
@@ -23,7 +22,9 @@ import { Batcher } from '../queues/batcher';
 import { QueueName, VerificationPayload } from '../queues/queues';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { JobFactsRepository } from './job-facts.repository';
-import { ActiveLease, LeasesRepository } from './leases.repository';
+import { GrantedLeases, LeaseFacts } from './granted-leases';
+import { LeasesRepository } from './leases.repository';
+import { pngSize } from './png-size';
 import { resultKey } from './result-key';
 import { ResultSigner } from './result-signer';
 
@@ -52,6 +53,7 @@ export class LeasesService implements OnModuleDestroy {
 
   private readonly touched = new Map<string, number>();
   private readonly signer = new ResultSigner();
+  private readonly granted = new GrantedLeases();
   // A completion is answered once its shard is in the verification queue, as before batching.
   private readonly toVerify = new Batcher<string>(
     (shardIds) => this.verification.add('results', { shardIds }),
@@ -91,6 +93,7 @@ export class LeasesService implements OnModuleDestroy {
         return null;
       }
       if (shard) {
+        this.granted.remember({ ...shard, nodeId: node.nodeId });
         this.events.publish({
           type: 'lease.granted',
           jobId: shard.jobId,
@@ -136,14 +139,19 @@ export class LeasesService implements OnModuleDestroy {
   }
 
   async heartbeat(node: NodeClaims, leaseId: string): Promise<{ expiresAt: string }> {
-    await this.liveLease(node, leaseId);
+    // The extension checks that the lease is live and the node's; only a refusal reads why.
     const expiresAt = await this.repo.extend(leaseId, node.nodeId, this.config.LEASE_TTL_MS);
-    if (!expiresAt) throw new GoneException('lease expired');
+    if (!expiresAt) {
+      await this.liveLease(node, leaseId);
+      throw new GoneException('lease expired');
+    }
     return { expiresAt: expiresAt.toISOString() };
   }
 
   async complete(node: NodeClaims, leaseId: string, body: CompleteRequest) {
-    const lease = await this.liveLease(node, leaseId);
+    // A lease this replica granted is not read back: the completing statement decides whether
+    // it is still live, and a refusal reads the lease to say why.
+    const lease = this.granted.get(leaseId, node.nodeId) ?? (await this.liveLease(node, leaseId));
     const sha256 = body.sha256.toLowerCase();
     this.checkSignature(node, completionMessage(leaseId, sha256), body.signature);
     const key = resultKey(lease.jobId, lease.shardId, leaseId);
@@ -154,7 +162,11 @@ export class LeasesService implements OnModuleDestroy {
       signature: body.signature,
       renderMs: body.renderMs,
     });
-    if (!done) throw new GoneException('lease expired before completion; the shard was re-queued');
+    this.granted.forget(leaseId);
+    if (!done) {
+      await this.liveLease(node, leaseId);
+      throw new GoneException('lease expired before completion; the shard was re-queued');
+    }
     this.events.publish({
       type: 'lease.completed',
       jobId: done.jobId,
@@ -172,6 +184,7 @@ export class LeasesService implements OnModuleDestroy {
     const lease = await this.liveLease(node, leaseId, { allowLapsed: true });
     const status = released ? 'RELEASED' : 'FAILED';
     const ok = await this.repo.release(leaseId, node.nodeId, status, reason);
+    this.granted.forget(leaseId);
     if (!ok) throw new GoneException('lease already ended');
     this.events.publish({
       type: 'lease.ended',
@@ -276,7 +289,7 @@ export class LeasesService implements OnModuleDestroy {
   }
 
   /** The uploaded tile must exist, match the claimed hash and be a PNG of the leased size. */
-  private async checkUpload(key: string, sha256: string, lease: ActiveLease) {
+  private async checkUpload(key: string, sha256: string, lease: LeaseFacts) {
     const head = await this.storage.head(key);
     if (!head) throw new UnprocessableEntityException('no upload found for this lease');
     // S3 presigned PUTs cannot cap the size, so it is checked here for every driver.
@@ -292,18 +305,11 @@ export class LeasesService implements OnModuleDestroy {
         `uploaded tile hash ${actual} does not match ${sha256}`,
       );
     }
-    let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
-    try {
-      meta = await sharp(bytes).metadata();
-    } catch {
-      throw new UnprocessableEntityException('uploaded tile is not an image');
-    }
-    if (meta.format !== 'png') {
-      throw new UnprocessableEntityException(`uploaded tile is ${meta.format}, expected png`);
-    }
-    if (meta.width !== lease.width || meta.height !== lease.height) {
+    const size = pngSize(bytes);
+    if (!size) throw new UnprocessableEntityException('uploaded tile is not a PNG image');
+    if (size.width !== lease.width || size.height !== lease.height) {
       throw new UnprocessableEntityException(
-        `uploaded tile is ${meta.width}x${meta.height}, the lease is for ${lease.width}x${lease.height}`,
+        `uploaded tile is ${size.width}x${size.height}, the lease is for ${lease.width}x${lease.height}`,
       );
     }
   }
