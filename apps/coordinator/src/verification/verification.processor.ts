@@ -19,8 +19,13 @@ export class VerificationProcessor extends WorkerHost {
   async process(queued: Job<VerificationPayload>): Promise<void> {
     const { shardIds, shardId, frameId } = queued.data;
     if (shardIds) return this.processBatch(shardIds);
-    const frame = shardId ? await this.verification.onResult(shardId) : frameId;
+    const frame = shardId ? await this.onResult(shardId) : frameId;
     if (frame) await this.verification.verifyFrame(frame);
+  }
+
+  private async onResult(shardId: string): Promise<string | null> {
+    const facts = await this.verification.resultFacts([shardId]);
+    return this.verification.onResult(shardId, facts.get(shardId));
   }
 
   /**
@@ -30,9 +35,10 @@ export class VerificationProcessor extends WorkerHost {
    */
   private async processBatch(shardIds: string[]): Promise<void> {
     const frames = new Set<string>();
+    const facts = await this.verification.resultFacts(shardIds);
     for (const id of shardIds) {
       try {
-        const frame = await this.verification.onResult(id);
+        const frame = await this.verification.onResult(id, facts.get(id));
         if (frame) frames.add(frame);
       } catch (e) {
         this.logger.warn(`result of shard ${id}: ${(e as Error).message}; queued again`);

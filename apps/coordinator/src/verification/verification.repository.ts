@@ -101,14 +101,15 @@ export class VerificationRepository {
   }
 
   /**
-   * What the verification of a completed lease needs first, in one query: the shard's state,
-   * its job's verification strength, its result and whether that node is convicted on the job,
-   * and the node's reputation. The full shard is read only when a check is issued.
+   * What the verification of completed leases needs first, in one query for a batch of them:
+   * each shard's state, its job's verification strength, its result and whether that node is
+   * convicted on the job, and the node's reputation. The full shard is read only when a check
+   * is issued. Shards that do not exist are missing from the map.
    */
-  async resultFacts(shardId: string): Promise<ResultFacts | null> {
-    const rows = await this.prisma.$queryRaw<ResultFacts[]>`
-      SELECT s.status::text AS status, s.kind::text AS kind, s.job_id::text AS "jobId",
-             s.frame_id::text AS "frameId", j.verification, n.trust,
+  async resultFacts(shardIds: string[]): Promise<Map<string, ResultFacts>> {
+    const rows = await this.prisma.$queryRaw<(ResultFacts & { shardId: string })[]>`
+      SELECT s.id::text AS "shardId", s.status::text AS status, s.kind::text AS kind,
+             s.job_id::text AS "jobId", s.frame_id::text AS "frameId", j.verification, n.trust,
              r.id::text AS "resultId", r.node_id::text AS "nodeId",
              EXISTS (SELECT 1 FROM job_blocklist b
                      WHERE b.job_id = s.job_id AND b.node_id = r.node_id) AS blocked,
@@ -117,8 +118,8 @@ export class VerificationRepository {
       LEFT JOIN results r ON r.id = s.result_id
       LEFT JOIN nodes n ON n.id = r.node_id
       LEFT JOIN job_node_trust t ON t.job_id = s.job_id AND t.node_id = r.node_id
-      WHERE s.id = ${shardId}::uuid`;
-    return rows[0] ?? null;
+      WHERE s.id = ANY (${shardIds}::uuid[])`;
+    return new Map(rows.map(({ shardId, ...facts }) => [shardId, facts]));
   }
 
   /**

@@ -29,7 +29,12 @@ import { EventsService } from '../events/events.service';
 import { marginsOf, regionOf } from '../planning/tile-geometry';
 import { AssemblyPayload, assemblyJobId, QueueName } from '../queues/queues';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
-import { NewVerdict, RenderedTile, VerificationRepository } from './verification.repository';
+import {
+  NewVerdict,
+  RenderedTile,
+  ResultFacts,
+  VerificationRepository,
+} from './verification.repository';
 
 type Strength = PolicyStrength | 'off';
 
@@ -57,9 +62,16 @@ export class VerificationService {
     private readonly events: EventsService,
   ) {}
 
-  /** A lease was completed: sample secret checks for a work tile, or evaluate a check. */
-  async onResult(shardId: string): Promise<string | null> {
-    const facts = await this.repo.resultFacts(shardId);
+  /** What onResult needs of each completed shard, read for a batch of them at once. */
+  resultFacts(shardIds: string[]): Promise<Map<string, ResultFacts>> {
+    return this.repo.resultFacts(shardIds);
+  }
+
+  /**
+   * A lease was completed: sample secret checks for a work tile, or evaluate a check. Returns
+   * the frame to verify again, if any. `facts`: the shard's, from resultFacts().
+   */
+  async onResult(shardId: string, facts: ResultFacts | undefined): Promise<string | null> {
     if (!facts?.resultId || !facts.nodeId || facts.status !== 'DONE') return null;
     const result = { id: facts.resultId, nodeId: facts.nodeId };
     // A lease that was in flight when its node was convicted: the result is not taken.
