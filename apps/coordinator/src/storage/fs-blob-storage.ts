@@ -43,10 +43,9 @@ export class FsBlobStorage implements BlobStorage {
 
   async put(key: string, body: Buffer | Readable): Promise<void> {
     const target = this.path(key);
-    await mkdir(this.tmpDir, { recursive: true });
     const tmp = join(this.tmpDir, randomUUID());
     try {
-      const file = await open(tmp, 'wx');
+      const file = await this.inDirectory(tmp, () => open(tmp, 'wx'));
       try {
         if (Buffer.isBuffer(body)) {
           await file.writeFile(body);
@@ -60,11 +59,25 @@ export class FsBlobStorage implements BlobStorage {
       } finally {
         await file.close();
       }
-      await mkdir(dirname(target), { recursive: true });
-      await rename(tmp, target);
+      await this.inDirectory(target, () => rename(tmp, target));
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
       throw err;
+    }
+  }
+
+  /**
+   * Runs `create` (which makes `path`), making the parent directory first when it is missing.
+   * Directories are made on demand rather than before every write: with a tile's directory per
+   * job, the mkdir before each of them was most of the upload's file system calls.
+   */
+  private async inDirectory<T>(path: string, create: () => Promise<T>): Promise<T> {
+    try {
+      return await create();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(dirname(path), { recursive: true });
+      return create();
     }
   }
 
