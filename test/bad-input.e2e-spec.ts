@@ -282,6 +282,15 @@ describe('leases', () => {
     const junk = Buffer.from('definitely not a png');
     expect((await upload(l, junk)).status).toBe(200);
     expect((await complete(a, l, junk)).status).toBe(422);
+    // the right size in its header, but cut short after it: would pass a header read, then
+    // fail to decode at verification for ever
+    const cut = good.subarray(0, good.length - 20);
+    expect((await upload(l, cut)).status).toBe(200);
+    const broken = await complete(a, l, cut);
+    expect(broken.status).toBe(422);
+    expect(((await broken.json()) as { message: string }).message).toMatch(
+      /uploaded tile is not a valid PNG: cut short/,
+    );
     // hash that does not match the upload
     expect((await upload(l, good)).status).toBe(200);
     const lying = await post(a, `/${l.leaseId}/complete`, {

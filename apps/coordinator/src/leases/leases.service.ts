@@ -11,6 +11,7 @@ import {
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { completionMessage, CompleteRequest, LeaseGrant } from '@tessera/protocol';
+import { checkPng, pngHeaderSize } from '@tessera/verification';
 import { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
 import { NodeClaims } from '../auth/session-token';
@@ -24,7 +25,6 @@ import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { JobFactsRepository } from './job-facts.repository';
 import { GrantedLeases, LeaseFacts } from './granted-leases';
 import { LeasesRepository } from './leases.repository';
-import { pngSize } from './png-size';
 import { resultKey } from './result-key';
 import { ResultSigner } from './result-signer';
 
@@ -305,12 +305,20 @@ export class LeasesService implements OnModuleDestroy {
         `uploaded tile hash ${actual} does not match ${sha256}`,
       );
     }
-    const size = pngSize(bytes);
+    // The size first, from the header, so that the whole check below never inflates more than
+    // the lease's pixels; then the whole structure, so that no accepted tile fails to decode later
+    // in verification or assembly (which would retry it for ever and stall its frame).
+    const size = pngHeaderSize(bytes);
     if (!size) throw new UnprocessableEntityException('uploaded tile is not a PNG image');
     if (size.width !== lease.width || size.height !== lease.height) {
       throw new UnprocessableEntityException(
         `uploaded tile is ${size.width}x${size.height}, the lease is for ${lease.width}x${lease.height}`,
       );
+    }
+    try {
+      checkPng(bytes);
+    } catch (e) {
+      throw new UnprocessableEntityException(`uploaded tile is ${(e as Error).message}`);
     }
   }
 }

@@ -1,5 +1,6 @@
 export { type RgbaImage, assertRgbaImage, solidImage } from './rgba-image';
 export { decodePng, encodePng, ImageDecodeError, MAX_DECODE_PIXELS } from './png';
+export { checkPng, pngHeaderSize } from './png-structure';
 export {
   intersectRegions,
   cropImage,
