@@ -113,8 +113,8 @@ function tilesSection(t: TileOverheadResult): string[] {
     'Blender per render slot started and waiting for a scene (a spare, started once the slot has',
     'waited 250 ms for work); a new scene loads into it, so a job that reaches an idle farm does',
     'not wait for Blender to start. The benchmark lets each replacement spare come up before it',
-    'starts the next run. A busy agent that changes scenes without idling in between starts its',
-    'Blender on demand, which costs the start-up line above once per scene.',
+    'starts the next run. A busy agent whose next lease (fetched while a tile renders) is of',
+    'another scene starts its spare at that moment, so the start-up overlaps the current render.',
     '',
   ];
 }

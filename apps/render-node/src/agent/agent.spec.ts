@@ -16,10 +16,11 @@ const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const SCENE = Buffer.from('not really a blend, the worker is a stand-in');
-const SCENE_SHA = createHash('sha256').update(SCENE).digest('hex');
+const OTHER_SCENE = Buffer.from('another stand-in scene');
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function lease(i: number): LeaseGrant {
+function lease(i: number, scene = SCENE): LeaseGrant {
   return {
     leaseId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
     jobId: 'job-1',
@@ -29,7 +30,7 @@ function lease(i: number): LeaseGrant {
     region: { x: 0, y: 0, width: 16, height: 8 },
     seed: 1,
     samples: null,
-    scene: { sha256: SCENE_SHA, size: SCENE.length, url: 'http://scene' },
+    scene: { sha256: sha(scene), size: scene.length, url: `http://scene/${sha(scene)}` },
     upload: { url: 'http://upload', method: 'PUT', contentType: 'image/png', maxBytes: 1e6 },
     expiresAt: new Date(Date.now() + 60_000).toISOString(),
     heartbeatMs: 10_000,
@@ -74,7 +75,10 @@ class ScriptedCoordinator {
         return next;
       },
       heartbeat: async () => ({ expiresAt: '' }),
-      download: async () => ({ stream: Readable.from([SCENE]), offset: 0, total: SCENE.length }),
+      download: async (url: string) => {
+        const scene = url.endsWith(sha(OTHER_SCENE)) ? OTHER_SCENE : SCENE;
+        return { stream: Readable.from([scene]), offset: 0, total: scene.length };
+      },
       upload: async () => undefined,
       signMessage: async () => '0xsig',
       complete: async (id: string) => {
@@ -92,6 +96,7 @@ class ScriptedCoordinator {
 /** Stands in for Blender: takes renderMs per tile and writes a PNG of the region's size. */
 function fakeWorkers(renderMs: number) {
   const renders: string[] = [];
+  const renderedAt: number[] = [];
   // a scene loaded into a (spare) Blender: one per scene and slot
   const start = jest.fn(async () => {
     let killed: (() => void) | undefined;
@@ -108,6 +113,7 @@ function fakeWorkers(renderMs: number) {
           };
         });
         renders.push(req.out);
+        renderedAt.push(Date.now());
         await sharp({
           create: {
             width: req.region.width,
@@ -145,7 +151,7 @@ function fakeWorkers(renderMs: number) {
     };
     return spare as unknown as SpareTileWorker;
   });
-  return { renders, start, spawn };
+  return { renders, renderedAt, start, spawn };
 }
 
 const capabilities = {
@@ -227,6 +233,29 @@ describe('Agent', () => {
     await until('the next spare', () => workers.spawn.mock.calls.length === 2);
     await a.stop();
     await running;
+  });
+
+  it('starts the spare while still rendering when the next lease is of another scene', async () => {
+    const coordinator = new ScriptedCoordinator(0);
+    coordinator.queue.push(lease(1), lease(2), lease(3, OTHER_SCENE));
+    const workers = fakeWorkers(150);
+    const spawnedAt: number[] = [];
+    const spawn = workers.spawn.getMockImplementation()!;
+    workers.spawn.mockImplementation((...args) => {
+      spawnedAt.push(Date.now());
+      return spawn(...args);
+    });
+    const { agent: a } = agent(coordinator);
+    const running = a.start();
+    await until('three completions', () => coordinator.completed.length === 3);
+    await a.stop();
+    await running;
+    // never idle: the first scene's Blender is started on demand, the second one's while the
+    // tile before it rendered (its lease came in the meantime), not once that tile was done
+    expect(workers.start).toHaveBeenCalledTimes(2);
+    expect(spawnedAt.length).toBeGreaterThanOrEqual(2);
+    const secondTileDone = workers.renderedAt[1];
+    expect(spawnedAt[1]).toBeLessThan(secondTileDone);
   });
 
   it('holds one lease at a time without pipelining', async () => {

@@ -206,7 +206,16 @@ export class Agent {
           // The next lease arrives while this one renders; only once the previous result is
           // reported, so that a worker holds at most two leases.
           if (pipelined && !this.stopping) {
-            next = finishing.then(() => (this.stopping ? null : this.nextLease()));
+            next = finishing
+              .then(() => (this.stopping ? null : this.nextLease()))
+              .then((upcoming) => {
+                // A busy slot never idles long enough to start its spare: when the next lease
+                // is of another scene, the spare starts now, while this tile renders.
+                if (upcoming && upcoming.lease.scene.sha256 !== this.workers.get(slot.id)?.sha256) {
+                  this.startSpare(slot);
+                }
+                return upcoming;
+              });
           }
           rendered = await this.render(worker, held);
         } catch (e) {
@@ -393,8 +402,9 @@ export class Agent {
   }
 
   /**
-   * Starts the slot's spare Blender, once it is idle: a new scene then costs its load, not
-   * Blender's start-up. Failures are left to the next scene, which starts a Blender of its own.
+   * Starts the slot's spare Blender, once it is idle or its next lease is of a new scene: the
+   * new scene then costs its load, not Blender's start-up. Failures are left to the next scene,
+   * which starts a Blender of its own.
    */
   private startSpare(slot: RenderSlot): void {
     if (this.stopping || this.spares.has(slot.id)) return;
