@@ -261,3 +261,37 @@ test('a grant in flight when its job is cancelled is ended with the job, not lef
   const next = await agent.requestLease(coordinator.url, 300);
   expect(next.lease?.jobId).not.toBe(jobId);
 });
+
+test('a node is offered tiles away from its own, so that overlaps are checked across nodes', async () => {
+  const coordinator = await startCoordinator(
+    { QUEUE_PREFIX: uniqueQueuePrefix('beside'), STORAGE_DIR: tmpDir(), NODE_ENV: 'test' },
+    { name: 'beside' },
+  );
+  coordinators.push(coordinator);
+  const secret = await createApiKey('beside');
+  const key = await prisma.apiKey.findUniqueOrThrow({ where: { hash: hashApiKey(secret) } });
+  const jobId = await seedSyntheticJob(prisma, key.id, { frames: 1, grid: 3, label: 'beside' });
+  // oldest job first: ahead of whatever other tests left rendering
+  await prisma.job.update({ where: { id: jobId }, data: { createdAt: new Date('2000-01-01') } });
+  const tileOf = async (shardId: string) => {
+    const s = await prisma.shard.findUniqueOrThrow({ where: { id: shardId } });
+    return [s.tileX, s.tileY];
+  };
+  const a = new SimulatedAgent();
+  const b = new SimulatedAgent();
+  await a.login(coordinator.url);
+  await b.login(coordinator.url);
+  const next = async (node: SimulatedAgent) => {
+    const { lease } = await node.requestLease(coordinator.url, 1000);
+    expect(lease?.jobId).toBe(jobId);
+    return tileOf(lease!.shardId);
+  };
+  // In frame order a would take (0,0) and then (1,0), its neighbour; it is given the first tile
+  // that touches none of its own, and b, which has none, the first in frame order.
+  expect(await next(a)).toEqual([0, 0]);
+  expect(await next(a)).toEqual([2, 0]);
+  expect(await next(b)).toEqual([1, 0]);
+  expect(await next(a)).toEqual([1, 1]);
+  // b holds (1,0): (0,1) touches none of its tiles ((1,1) is a's)
+  expect(await next(b)).toEqual([0, 1]);
+});

@@ -108,19 +108,22 @@ export class LeasesRepository {
         WHERE n.frame_id = ANY (ARRAY(SELECT DISTINCT frame_id FROM pool))
           AND n.node_id = ${nodeId}::uuid AND n.kind = 'WORK'
       ), ranked AS MATERIALIZED (
-        -- the order is decided on the pool's own columns, so the lock below visits shards one
-        -- by one in that order and stops at the first it gets
-        SELECT p.id, p.created_at, p.frame_number, p.tile_y, p.tile_x, EXISTS (
-            SELECT 1 FROM mine n
-            WHERE n.frame_id = p.frame_id
-              AND abs(n.tile_x - p.tile_x) + abs(n.tile_y - p.tile_y) = 1
-          ) AS beside_mine
-        FROM pool p
+        -- the pool's shard ids in the order they are offered, decided on the pool's own columns
+        SELECT ARRAY(
+          SELECT p.id FROM pool p
+          ORDER BY EXISTS (
+              SELECT 1 FROM mine n
+              WHERE n.frame_id = p.frame_id
+                AND abs(n.tile_x - p.tile_x) + abs(n.tile_y - p.tile_y) = 1
+            ), p.created_at, p.frame_number, p.tile_y, p.tile_x
+        ) AS ids
       ), candidate AS (
+        -- the lock visits them one by one in that order and stops at the first it gets; found
+        -- by primary key (= ANY), where a join let the planner scan every shard of a small table
         SELECT s.id
-        FROM ranked p JOIN shards s ON s.id = p.id
+        FROM ranked r JOIN shards s ON s.id = ANY (r.ids)
         WHERE s.status = 'PENDING'
-        ORDER BY p.beside_mine, p.created_at, p.frame_number, p.tile_y, p.tile_x
+        ORDER BY array_position(r.ids, s.id)
         LIMIT 1
         FOR UPDATE OF s SKIP LOCKED
       ), granted AS (
