@@ -161,9 +161,10 @@ export class LeasesRepository {
   async extend(leaseId: string, nodeId: string, ttlMs: number): Promise<Date | null> {
     const rows = await this.prisma.$queryRaw<{ expiresAt: Date }[]>`
       WITH s AS (
+        -- status as text: found by primary key (see complete())
         UPDATE shards SET lease_expires_at = now() + ${ttlMs} * interval '1 millisecond'
         WHERE id = (SELECT shard_id FROM leases WHERE id = ${leaseId}::uuid)
-          AND lease_id = ${leaseId}::uuid AND status = 'LEASED' AND node_id = ${nodeId}::uuid
+          AND lease_id = ${leaseId}::uuid AND status::text = 'LEASED' AND node_id = ${nodeId}::uuid
           AND lease_expires_at > now()
         RETURNING id, lease_expires_at
       )
@@ -184,26 +185,32 @@ export class LeasesRepository {
    * foreign key fails the whole statement: all or nothing either way.
    */
   async complete(
-    leaseId: string,
+    lease: { leaseId: string; shardId: string },
     nodeId: string,
     result: ResultRecord,
   ): Promise<{ shardId: string; frameId: string; jobId: string; resultId: string } | null> {
+    const { leaseId, shardId } = lease;
     const resultId = randomUUID();
     try {
       const rows = await this.prisma.$queryRaw<
         { shardId: string; frameId: string; jobId: string }[]
       >`
         WITH s AS (
+          -- Found by primary key; its lease_id decides whether this lease still holds it. The
+          -- status is compared as text so that the planner cannot take the status index
+          -- instead (statistics taken while few shards were leased make it look as cheap; it
+          -- then walks every leased shard).
           UPDATE shards SET status = 'DONE', lease_expires_at = NULL, result_id = ${resultId}::uuid
-          WHERE id = (SELECT shard_id FROM leases WHERE id = ${leaseId}::uuid)
-            AND lease_id = ${leaseId}::uuid AND node_id = ${nodeId}::uuid AND status = 'LEASED'
-            AND lease_expires_at > now()
+          WHERE id = ${shardId}::uuid
+            AND lease_id = ${leaseId}::uuid AND node_id = ${nodeId}::uuid
+            AND status::text = 'LEASED' AND lease_expires_at > now()
           RETURNING id, frame_id, job_id
         ), l AS (
           UPDATE leases SET status = 'COMPLETED', ended_at = clock_timestamp()
           FROM s
-          WHERE leases.id = ${leaseId}::uuid AND leases.shard_id = s.id
-            AND leases.node_id = ${nodeId}::uuid AND leases.status = 'ACTIVE'
+          WHERE leases.id = ${leaseId}::uuid AND leases.shard_id = ${shardId}::uuid
+            AND leases.shard_id = s.id AND leases.node_id = ${nodeId}::uuid
+            AND leases.status = 'ACTIVE'
           RETURNING leases.id
         ), r AS (
           INSERT INTO results (id, shard_id, lease_id, node_id, storage_key, sha256, signature, render_ms)
@@ -228,9 +235,10 @@ export class LeasesRepository {
   ): Promise<boolean> {
     const rows = await this.prisma.$queryRaw<{ id: string }[]>`
       WITH s AS (
+        -- status as text: found by primary key (see complete())
         UPDATE shards SET status = 'PENDING', lease_id = NULL, lease_expires_at = NULL
         WHERE id = (SELECT shard_id FROM leases WHERE id = ${leaseId}::uuid)
-          AND lease_id = ${leaseId}::uuid AND node_id = ${nodeId}::uuid AND status = 'LEASED'
+          AND lease_id = ${leaseId}::uuid AND node_id = ${nodeId}::uuid AND status::text = 'LEASED'
         RETURNING id
       )
       UPDATE leases l SET status = ${status}::"LeaseStatus", ended_at = clock_timestamp(), fail_reason = ${reason}

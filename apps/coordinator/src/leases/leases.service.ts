@@ -156,7 +156,7 @@ export class LeasesService implements OnModuleDestroy {
     this.checkSignature(node, completionMessage(leaseId, sha256), body.signature);
     const key = resultKey(lease.jobId, lease.shardId, leaseId);
     await this.checkUpload(key, sha256, lease);
-    const done = await this.repo.complete(leaseId, node.nodeId, {
+    const done = await this.repo.complete(lease, node.nodeId, {
       storageKey: key,
       sha256,
       signature: body.signature,
