@@ -306,8 +306,9 @@ export class LeasesRepository {
       RETURNING l.id::text AS id, freed.shard_id::text AS "shardId", freed.job_id::text AS "jobId"`;
   }
 
-  touchNode(nodeId: string): Promise<unknown> {
-    return this.prisma.node.update({ where: { id: nodeId }, data: { lastSeenAt: new Date() } });
+  touchNodes(nodeIds: string[]): Promise<unknown> {
+    return this.prisma.$executeRaw`
+      UPDATE nodes SET last_seen_at = now() WHERE id = ANY (${nodeIds}::uuid[])`;
   }
 }
 

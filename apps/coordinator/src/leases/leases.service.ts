@@ -60,9 +60,16 @@ export class LeasesService implements OnModuleDestroy {
     { maxWaitMs: VERIFICATION_BATCH_MS, maxItems: 100 },
   );
 
+  // Last-seen times of polling nodes, written for all of them in one statement each second.
+  private readonly toTouch = new Batcher<string>((nodeIds) => this.repo.touchNodes(nodeIds), {
+    maxWaitMs: 1000,
+    maxItems: 1000,
+  });
+
   onModuleDestroy(): void {
     // Completions still waiting for their batch go to the queue before it closes (at shutdown).
     this.toVerify.flush();
+    this.toTouch.flush();
   }
 
   /** Long-polls for work: grants at once when a shard is free, else waits for a signal. */
@@ -245,7 +252,7 @@ export class LeasesService implements OnModuleDestroy {
     if (now - (this.touched.get(nodeId) ?? 0) < TOUCH_INTERVAL_MS) return;
     if (this.touched.size >= TOUCH_CACHE_LIMIT) this.touched.clear();
     this.touched.set(nodeId, now);
-    void this.repo.touchNode(nodeId).catch(() => undefined);
+    this.toTouch.add(nodeId).catch(() => undefined);
   }
 
   /** Frees lapsed leases; wakes waiting agents when something came back. */
