@@ -2,6 +2,7 @@ import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import { Job, Queue } from 'bullmq';
 import { QueueName, VerificationPayload } from '../queues/queues';
+import { FrameState } from './verification.repository';
 import { VerificationService } from './verification.service';
 
 /** Runs the checks completed leases call for, then re-verifies each of their frames once. */
@@ -20,7 +21,12 @@ export class VerificationProcessor extends WorkerHost {
     const { shardIds, shardId, frameId } = queued.data;
     if (shardIds) return this.processBatch(shardIds);
     const frame = shardId ? await this.onResult(shardId) : frameId;
-    if (frame) await this.verification.verifyFrame(frame);
+    if (frame) await this.verifyFrame(frame);
+  }
+
+  private async verifyFrame(frameId: string): Promise<void> {
+    const states = await this.verification.frameStates([frameId]);
+    await this.verification.verifyFrame(frameId, states.get(frameId));
   }
 
   private async onResult(shardId: string): Promise<string | null> {
@@ -45,9 +51,19 @@ export class VerificationProcessor extends WorkerHost {
         await this.queue.add('result', { shardId: id });
       }
     }
+    if (frames.size === 0) return;
+    let states: Map<string, FrameState>;
+    try {
+      states = await this.verification.frameStates([...frames]);
+    } catch (e) {
+      // the results are done: only their frames go back to the queue
+      this.logger.warn(`frames of a batch: ${(e as Error).message}; queued again`);
+      for (const frame of frames) await this.queue.add('frame', { frameId: frame });
+      return;
+    }
     for (const frame of frames) {
       try {
-        await this.verification.verifyFrame(frame);
+        await this.verification.verifyFrame(frame, states.get(frame));
       } catch (e) {
         this.logger.warn(`frame ${frame}: ${(e as Error).message}; queued again`);
         await this.queue.add('frame', { frameId: frame });

@@ -40,6 +40,12 @@ export interface NewVerdict {
   evidence: object;
 }
 
+export interface FrameState {
+  open: boolean;
+  verified: boolean;
+  assembled: boolean;
+}
+
 export interface ResultFacts {
   status: string;
   kind: 'WORK' | 'CHECK';
@@ -84,20 +90,20 @@ export class VerificationRepository {
   }
 
   /**
-   * Where a frame stands, in one indexed query: a tile still without its result (or no tiles
-   * at all), every tile verified already, the frame stitched. Asked after every completion.
+   * Where frames stand, in one indexed query for a batch of them: a tile still without its
+   * result (or no tiles at all), every tile verified already, the frame stitched. Asked after
+   * every batch of completions. Frames that do not exist are missing from the map.
    */
-  async frameState(
-    frameId: string,
-  ): Promise<{ open: boolean; verified: boolean; assembled: boolean }> {
-    const rows = await this.prisma.$queryRaw<
-      { open: boolean; verified: boolean; assembled: boolean }[]
-    >`
-      SELECT count(*) = 0 OR bool_or(s.status <> 'DONE' OR s.result_id IS NULL) AS open,
-             count(*) > 0 AND bool_and(s.verified_at IS NOT NULL) AS verified,
-             (SELECT status = 'DONE' FROM frames WHERE id = ${frameId}::uuid) AS assembled
-      FROM shards s WHERE s.frame_id = ${frameId}::uuid AND s.kind = 'WORK'`;
-    return { ...rows[0], assembled: rows[0].assembled === true };
+  async frameStates(frameIds: string[]): Promise<Map<string, FrameState>> {
+    const rows = await this.prisma.$queryRaw<(FrameState & { frameId: string })[]>`
+      SELECT f.id::text AS "frameId",
+             count(s.id) = 0 OR coalesce(bool_or(s.status <> 'DONE' OR s.result_id IS NULL), false) AS open,
+             count(s.id) > 0 AND coalesce(bool_and(s.verified_at IS NOT NULL), false) AS verified,
+             f.status = 'DONE' AS assembled
+      FROM frames f LEFT JOIN shards s ON s.frame_id = f.id AND s.kind = 'WORK'
+      WHERE f.id = ANY (${frameIds}::uuid[])
+      GROUP BY f.id`;
+    return new Map(rows.map(({ frameId, ...state }) => [frameId, state]));
   }
 
   /**

@@ -30,6 +30,7 @@ import { marginsOf, regionOf } from '../planning/tile-geometry';
 import { AssemblyPayload, assemblyJobId, QueueName } from '../queues/queues';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import {
+  FrameState,
   NewVerdict,
   RenderedTile,
   ResultFacts,
@@ -65,6 +66,11 @@ export class VerificationService {
   /** What onResult needs of each completed shard, read for a batch of them at once. */
   resultFacts(shardIds: string[]): Promise<Map<string, ResultFacts>> {
     return this.repo.resultFacts(shardIds);
+  }
+
+  /** What verifyFrame needs first of each frame, read for a batch of them at once. */
+  frameStates(frameIds: string[]): Promise<Map<string, FrameState>> {
+    return this.repo.frameStates(frameIds);
   }
 
   /**
@@ -120,12 +126,12 @@ export class VerificationService {
    * Verifies a frame once all its tiles are in: compares every overlap strip between tiles by
    * different nodes; when nothing is pending or disputed, the tiles are verified and assembled.
    */
-  async verifyFrame(frameId: string): Promise<void> {
+  async verifyFrame(frameId: string, state: FrameState | undefined): Promise<void> {
     // Runs after every completion; all but the frame's last find a tile still open, so that is
-    // asked first rather than loading every tile with its result. Completions queued behind the
-    // frame's last (a backlog) find it verified: they only make sure it gets stitched.
-    const state = await this.repo.frameState(frameId);
-    if (state.open || (state.verified && state.assembled)) return;
+    // asked first (frameStates) rather than loading every tile with its result. Completions
+    // queued behind the frame's last (a backlog) find it verified: they only make sure it gets
+    // stitched.
+    if (!state || state.open || (state.verified && state.assembled)) return;
     if (state.verified) {
       await this.assembly.add('assemble', { frameId }, { jobId: assemblyJobId(frameId) });
       return;
