@@ -56,7 +56,7 @@ const SEGMENT = /^[a-z0-9][a-z0-9._-]*$/;
 export const MAX_KEY_LENGTH = 512;
 const MAX_DEPTH = 8;
 
-/** e.g. `scenes/<sha256>.blend`, `results/<job>/<shard>/<lease>.png`, `frames/<job>/<n>.png`. */
+/** e.g. `scenes/<sha256>.blend`, `results/<job>/<shard>.<lease>.png`, `frames/<job>/<n>.png`. */
 export function assertValidKey(key: string): void {
   if (typeof key !== 'string' || key.length === 0)
     throw new InvalidBlobKeyError(String(key), 'empty');
