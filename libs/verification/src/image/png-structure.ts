@@ -2,10 +2,8 @@
 // uploaded tile. A tile whose header is right but whose data is not (cut short, corrupted,
 // bad CRC) would pass a header read and then fail verification and assembly on every retry,
 // stalling its frame for good; inflating the data in zlib costs about a tenth of a full decode.
-import { inflateSync } from 'node:zlib';
-import { ImageDecodeError, MAX_DECODE_PIXELS } from './png';
-
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+import { crc32, inflateSync } from 'node:zlib';
+import { ImageDecodeError, MAX_DECODE_PIXELS, PNG_SIGNATURE as SIGNATURE } from './png';
 
 /** Samples per pixel and allowed bit depths of each PNG colour type. */
 const COLOUR_TYPES: Record<number, { samples: number; depths: number[] }> = {
@@ -15,22 +13,6 @@ const COLOUR_TYPES: Record<number, { samples: number; depths: number[] }> = {
   4: { samples: 2, depths: [8, 16] }, // grey + alpha
   6: { samples: 4, depths: [8, 16] }, // RGBA
 };
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-function crc32(bytes: Buffer): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 function fail(why: string): never {
   throw new ImageDecodeError(`not a valid PNG: ${why}`);

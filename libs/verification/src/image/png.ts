@@ -10,7 +10,7 @@ export class ImageDecodeError extends Error {
 /** Largest image decodePng accepts (pixels); a 16K frame is 134 Mpx. */
 export const MAX_DECODE_PIXELS = 16384 * 16384;
 
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /**
  * Decode a PNG to 8-bit RGBA (alpha added when the PNG has none, greyscale expanded to RGB).
