@@ -25,14 +25,28 @@ afterAll(async () => {
   cleanupTmpDirs();
 });
 
-async function seedJob(): Promise<string> {
-  const secret = await createApiKey('concurrency');
+/** A synthetic job of its own requester; the job's id and the requester's API key. */
+async function seedJob(
+  label: string,
+  job: { frames: number; grid: number },
+): Promise<{ jobId: string; secret: string }> {
+  const secret = await createApiKey(label);
   const key = await prisma.apiKey.findUniqueOrThrow({ where: { hash: hashApiKey(secret) } });
-  return seedSyntheticJob(prisma, key.id, {
-    frames: FRAMES,
-    grid: GRID,
-    label: 'concurrency-scene',
-  });
+  return { jobId: await seedSyntheticJob(prisma, key.id, { ...job, label }), secret };
+}
+
+/** A coordinator of its own (`name`; `env` added to the defaults) and a job seeded for it. */
+async function coordinatorWithJob(
+  name: string,
+  job: { frames: number; grid: number },
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ coordinator: Coordinator; jobId: string; secret: string }> {
+  const coordinator = await startCoordinator(
+    { QUEUE_PREFIX: uniqueQueuePrefix(name), STORAGE_DIR: tmpDir(), NODE_ENV: 'test', ...env },
+    { name },
+  );
+  coordinators.push(coordinator);
+  return { coordinator, ...(await seedJob(name, job)) };
 }
 
 test('two replicas, 200 agents: every shard accepted exactly once, never leased twice at once', async () => {
@@ -49,7 +63,7 @@ test('two replicas, 200 agents: every shard accepted exactly once, never leased 
   };
   coordinators.push(await startCoordinator(env, { name: 'replica-a' }));
   coordinators.push(await startCoordinator(env, { name: 'replica-b' }));
-  const jobId = await seedJob();
+  const { jobId } = await seedJob('concurrency-scene', { frames: FRAMES, grid: GRID });
   const tile = await solidTile(8, 8);
 
   const stats = {
@@ -153,20 +167,12 @@ test('two replicas, 200 agents: every shard accepted exactly once, never leased 
 
 test("a grant whose answer never reached its node goes back at the node's next poll", async () => {
   const GRACE_MS = 600;
-  const coordinator = await startCoordinator(
-    {
-      QUEUE_PREFIX: uniqueQueuePrefix('orphans'),
-      STORAGE_DIR: tmpDir(),
-      LEASE_ORPHAN_GRACE_MS: String(GRACE_MS),
-      NODE_ENV: 'test',
-    },
-    { name: 'orphans' },
+  const { coordinator } = await coordinatorWithJob(
+    'orphans',
+    { frames: 1, grid: 2 },
+    { LEASE_ORPHAN_GRACE_MS: String(GRACE_MS) },
   );
-  coordinators.push(coordinator);
   const url = coordinator.url;
-  const secret = await createApiKey('orphans');
-  const key = await prisma.apiKey.findUniqueOrThrow({ where: { hash: hashApiKey(secret) } });
-  await seedSyntheticJob(prisma, key.id, { frames: 1, grid: 2, label: 'orphans-scene' });
   const node = new SimulatedAgent();
   await node.login(url);
   const status = async (leaseId: string) =>
@@ -195,14 +201,10 @@ test("a grant whose answer never reached its node goes back at the node's next p
 });
 
 test('a grant in flight when its job is cancelled is ended with the job, not left active', async () => {
-  const coordinator = await startCoordinator(
-    { QUEUE_PREFIX: uniqueQueuePrefix('end-race'), STORAGE_DIR: tmpDir(), NODE_ENV: 'test' },
-    { name: 'end-race' },
-  );
-  coordinators.push(coordinator);
-  const secret = await createApiKey('end-race');
-  const key = await prisma.apiKey.findUniqueOrThrow({ where: { hash: hashApiKey(secret) } });
-  const jobId = await seedSyntheticJob(prisma, key.id, { frames: 1, grid: 2, label: 'end-race' });
+  const { coordinator, jobId, secret } = await coordinatorWithJob('end-race', {
+    frames: 1,
+    grid: 2,
+  });
   const agent = new SimulatedAgent();
   await agent.login(coordinator.url);
   const node = await prisma.node.findUniqueOrThrow({ where: { address: agent.address } });
@@ -267,14 +269,7 @@ test('a grant in flight when its job is cancelled is ended with the job, not lef
 });
 
 test('a node is offered tiles away from its own, so that overlaps are checked across nodes', async () => {
-  const coordinator = await startCoordinator(
-    { QUEUE_PREFIX: uniqueQueuePrefix('beside'), STORAGE_DIR: tmpDir(), NODE_ENV: 'test' },
-    { name: 'beside' },
-  );
-  coordinators.push(coordinator);
-  const secret = await createApiKey('beside');
-  const key = await prisma.apiKey.findUniqueOrThrow({ where: { hash: hashApiKey(secret) } });
-  const jobId = await seedSyntheticJob(prisma, key.id, { frames: 1, grid: 3, label: 'beside' });
+  const { coordinator, jobId } = await coordinatorWithJob('beside', { frames: 1, grid: 3 });
   // oldest job first: ahead of whatever other tests left rendering
   await prisma.job.update({ where: { id: jobId }, data: { createdAt: new Date('2000-01-01') } });
   const tileOf = async (shardId: string) => {
