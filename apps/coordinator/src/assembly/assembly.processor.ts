@@ -6,7 +6,7 @@ import { tileGeometryOf } from '../planning/tile-geometry';
 import { AssemblyPayload, QueueName } from '../queues/queues';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { AssemblyRepository } from './assembly.repository';
-import { makeThumbnail, stitchFrame } from './stitch';
+import { composeFrame, encodePng, makeThumbnail } from './stitch';
 
 /** When every tile of a frame is accepted: crop the margins, stitch, store frame and thumbnail. */
 @Processor(QueueName.Assembly, { concurrency: 2 })
@@ -34,12 +34,17 @@ export class AssemblyProcessor extends WorkerHost {
         ...tileGeometryOf(s),
       })),
     );
-    const image = await stitchFrame(size, tiles);
+    const pixels = await composeFrame(size, tiles);
+    // Frame and thumbnail are encoded from the same pixels side by side, and stored side by
+    // side: this is the last step between a frame's last tile and the frame being done.
+    const [image, thumbnail] = await Promise.all([encodePng(pixels), makeThumbnail(pixels)]);
     const name = String(frame.number).padStart(4, '0');
     const imageKey = `frames/${frame.jobId}/${name}.png`;
     const thumbKey = `thumbs/${frame.jobId}/${name}.png`;
-    await this.storage.put(imageKey, image, { contentType: 'image/png' });
-    await this.storage.put(thumbKey, await makeThumbnail(image), { contentType: 'image/png' });
+    await Promise.all([
+      this.storage.put(imageKey, image, { contentType: 'image/png' }),
+      this.storage.put(thumbKey, thumbnail, { contentType: 'image/png' }),
+    ]);
     const jobDone = await this.repo.saveFrame(frame.id, frame.jobId, imageKey, thumbKey);
     this.events.publish({ type: 'frame.assembled', jobId: frame.jobId, frame: frame.number });
     if (jobDone)

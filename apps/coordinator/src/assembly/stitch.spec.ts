@@ -224,4 +224,12 @@ describe('makeThumbnail', () => {
       height: 50,
     });
   });
+
+  it('makes the same thumbnail from raw pixels as from their PNG', async () => {
+    const full = fullImage();
+    const fromRaw = await makeThumbnail({ data: full, width: W, height: H }, 40);
+    const fromPng = await makeThumbnail(await png(full, W, H), 40);
+    expect((await decode(fromRaw)).data.equals((await decode(fromPng)).data)).toBe(true);
+    expect((await decode(fromRaw)).info).toMatchObject({ width: 40 });
+  });
 });

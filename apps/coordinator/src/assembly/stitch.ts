@@ -111,11 +111,24 @@ async function decodeRgba(png: Buffer): Promise<{ data: Buffer; width: number; h
   return { data, width: info.width, height: info.height };
 }
 
-/** Crops each tile's margins and composes the frame as an RGBA 8-bit PNG. */
-export async function stitchFrame(
+/** A frame's pixels as raw RGBA 8-bit, before any encoding. */
+export interface RawFrame {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+function sharpOf(input: Buffer | RawFrame) {
+  return Buffer.isBuffer(input)
+    ? sharp(input)
+    : sharp(input.data, { raw: { width: input.width, height: input.height, channels: CHANNELS } });
+}
+
+/** Crops each tile's margins and composes the frame's pixels. */
+export async function composeFrame(
   size: { width: number; height: number },
   tiles: StitchTile[],
-): Promise<Buffer> {
+): Promise<RawFrame> {
   const cores = assertExactTiling(size, tiles);
   const frame = Buffer.alloc(size.width * size.height * CHANNELS);
   const frameStride = size.width * CHANNELS;
@@ -139,15 +152,26 @@ export async function stitchFrame(
     }),
   );
 
-  return sharp(frame, { raw: { width: size.width, height: size.height, channels: CHANNELS } })
-    .png()
-    .toBuffer();
+  return { data: frame, width: size.width, height: size.height };
 }
 
-/** A small PNG preview for the dashboard; never enlarges. */
-export async function makeThumbnail(png: Buffer, maxWidth = 320): Promise<Buffer> {
+/** The frame as an RGBA 8-bit PNG. */
+export function encodePng(frame: RawFrame): Promise<Buffer> {
+  return sharpOf(frame).png().toBuffer();
+}
+
+/** Crops each tile's margins and composes the frame as an RGBA 8-bit PNG. */
+export async function stitchFrame(
+  size: { width: number; height: number },
+  tiles: StitchTile[],
+): Promise<Buffer> {
+  return encodePng(await composeFrame(size, tiles));
+}
+
+/** A small PNG preview for the dashboard, of a PNG or of raw pixels; never enlarges. */
+export async function makeThumbnail(input: Buffer | RawFrame, maxWidth = 320): Promise<Buffer> {
   if (!Number.isSafeInteger(maxWidth) || maxWidth <= 0) {
     throw new RangeError('maxWidth must be a positive integer');
   }
-  return sharp(png).resize({ width: maxWidth, withoutEnlargement: true }).png().toBuffer();
+  return sharpOf(input).resize({ width: maxWidth, withoutEnlargement: true }).png().toBuffer();
 }
