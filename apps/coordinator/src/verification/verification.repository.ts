@@ -44,6 +44,10 @@ export interface FrameState {
   open: boolean;
   verified: boolean;
   assembled: boolean;
+  jobId: string;
+  frameNumber: number;
+  /** the job's verification strength */
+  verification: string;
 }
 
 export interface ResultFacts {
@@ -99,10 +103,12 @@ export class VerificationRepository {
       SELECT f.id::text AS "frameId",
              count(s.id) = 0 OR coalesce(bool_or(s.status <> 'DONE' OR s.result_id IS NULL), false) AS open,
              count(s.id) > 0 AND coalesce(bool_and(s.verified_at IS NOT NULL), false) AS verified,
-             f.status = 'DONE' AS assembled
-      FROM frames f LEFT JOIN shards s ON s.frame_id = f.id AND s.kind = 'WORK'
+             f.status = 'DONE' AS assembled,
+             f.job_id::text AS "jobId", f.number AS "frameNumber", j.verification::text AS verification
+      FROM frames f JOIN jobs j ON j.id = f.job_id
+      LEFT JOIN shards s ON s.frame_id = f.id AND s.kind = 'WORK'
       WHERE f.id = ANY (${frameIds}::uuid[])
-      GROUP BY f.id`;
+      GROUP BY f.id, j.id`;
     return new Map(rows.map(({ frameId, ...state }) => [frameId, state]));
   }
 

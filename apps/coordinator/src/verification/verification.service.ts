@@ -136,15 +136,13 @@ export class VerificationService {
       await this.assembly.add('assemble', { frameId }, { jobId: assemblyJobId(frameId) });
       return;
     }
-    const tiles = await this.repo.frameTiles(frameId);
+    let tiles = await this.repo.frameTiles(frameId);
     if (tiles.length === 0 || tiles.some((t) => !t.result)) return;
-    const first = await this.repo.findShard(tiles[0].shardId);
-    if (!first) return;
-    const { jobId, frameNumber } = first;
-    const strength = first.job.verification as Strength;
+    const { jobId, frameNumber } = state;
+    const strength = state.verification as Strength;
 
-    let disputes = 0;
     if (strength !== 'off') {
+      let disputes = 0;
       const passed = await this.repo.passedPairs(jobId, frameNumber);
       const images = new Map<string, Promise<RgbaImage>>();
       const image = (r: ResultRef) => {
@@ -189,17 +187,18 @@ export class VerificationService {
           await this.issueCheck(shard!, overlap, 'ARBITRATION', ra, rb.id);
         }
       }
+      if (disputes > 0 || (await this.repo.openChecks(frameId)) > 0) return;
+      // Everything that could be checked agreed and no check is outstanding. The comparisons
+      // took time: the tiles are read again, as a conviction may have dropped a result since.
+      tiles = await this.repo.frameTiles(frameId);
+      if (tiles.some((t) => !t.result)) return;
     }
-    if (disputes > 0 || (await this.repo.openChecks(frameId)) > 0) return;
-    // Everything that could be checked agreed and no check is outstanding.
-    const fresh = await this.repo.frameTiles(frameId);
-    if (fresh.some((t) => !t.result)) return;
-    await this.repo.markVerified(fresh.map((t) => t.shardId));
+    await this.repo.markVerified(tiles.map((t) => t.shardId));
     this.events.publish({
       type: 'tiles.verified',
       jobId,
       frame: frameNumber,
-      shardIds: fresh.map((t) => t.shardId),
+      shardIds: tiles.map((t) => t.shardId),
     });
     await this.assembly.add('assemble', { frameId }, { jobId: assemblyJobId(frameId) });
   }
