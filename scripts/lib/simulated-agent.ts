@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { JobsRepository } from '../../apps/coordinator/src/jobs/jobs.repository';
 import { planJob } from '../../apps/coordinator/src/planning/planner';
 import { PrismaService } from '../../apps/coordinator/src/prisma/prisma.service';
-import { ResultSigner } from '../../apps/coordinator/src/leases/result-signer';
+import { MessageSigner } from '../../apps/coordinator/src/auth/message-signer';
 
 export interface HttpResult<T> {
   status: number;
@@ -105,7 +105,7 @@ export interface LeaseResult {
 }
 
 /** libsecp256k1 signs in microseconds where ethers' JavaScript takes milliseconds. */
-const signer = new ResultSigner();
+const signer = new MessageSigner();
 
 /** One node: its own wallet (so its own identity) and session token. */
 export class SimulatedAgent {

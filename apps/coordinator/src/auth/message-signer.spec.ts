@@ -1,12 +1,12 @@
 import { Signature, verifyMessage, Wallet } from 'ethers';
-import { ResultSigner } from './result-signer';
+import { MessageSigner } from './message-signer';
 
-describe('ResultSigner', () => {
+describe('MessageSigner', () => {
   const alice = Wallet.createRandom();
   const bob = Wallet.createRandom();
 
   it("agrees with verifyMessage on a node's signatures", async () => {
-    const signer = new ResultSigner();
+    const signer = new MessageSigner();
     for (let i = 0; i < 12; i++) {
       const message = `tessera-result:${i}`;
       const signature = await alice.signMessage(message);
@@ -17,7 +17,7 @@ describe('ResultSigner', () => {
   });
 
   it('refuses another message, another signer and a flipped recovery bit', async () => {
-    const signer = new ResultSigner();
+    const signer = new MessageSigner();
     const signature = await alice.signMessage('one');
     expect(signer.signedBy(alice.address, 'one', signature)).toBe(true);
     expect(signer.signedBy(alice.address, 'two', signature)).toBe(false);
@@ -31,7 +31,7 @@ describe('ResultSigner', () => {
   });
 
   it('throws on a malformed signature and refuses one no key recovers from', async () => {
-    const signer = new ResultSigner();
+    const signer = new MessageSigner();
     expect(() => signer.signedBy(alice.address, 'one', '0x1234')).toThrow();
     // r = 5 names a point whose x is 5; there is none on secp256k1, so nothing recovers
     const r = '0x' + '0'.repeat(63) + '5';
@@ -41,7 +41,7 @@ describe('ResultSigner', () => {
   });
 
   it("signs exactly as ethers' Wallet.signMessage does", async () => {
-    const signer = new ResultSigner();
+    const signer = new MessageSigner();
     for (let i = 0; i < 12; i++) {
       const message = `tessera-result:${i}:${'x'.repeat(i * 7)}`;
       const signature = signer.sign(alice.privateKey, message);

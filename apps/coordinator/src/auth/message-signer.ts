@@ -4,12 +4,12 @@ import { ecdsaRecover, ecdsaSign } from 'secp256k1';
 /**
  * Who signed an EIP-191 message, as ethers' verifyMessage answers it, with the public key
  * recovered by libsecp256k1 (the `secp256k1` package's native binding, about 75 us here) instead
- * of ethers' JavaScript curve code (3 to 4 ms of CPU per completion, a tenth of the
- * coordinator's whole cost of a lease cycle). Signature.from keeps ethers' checks of the
+ * of ethers' JavaScript curve code (3 to 4 ms of CPU per node login and per completion, a tenth
+ * of the coordinator's whole cost of a lease cycle). Signature.from keeps ethers' checks of the
  * signature's form (length, canonical s, recovery bit). Signing is here too, for the simulated
  * agents of the tests and benchmarks, whose load would otherwise be mostly ethers' signing.
  */
-export class ResultSigner {
+export class MessageSigner {
   /** True when `signature` over `message` recovers to `address`; throws on a malformed one. */
   signedBy(address: string, message: string, signature: string): boolean {
     const sig = Signature.from(signature);

@@ -26,7 +26,7 @@ import { JobFactsRepository } from './job-facts.repository';
 import { GrantedLeases, LeaseFacts } from './granted-leases';
 import { LeasesRepository } from './leases.repository';
 import { resultKey } from './result-key';
-import { ResultSigner } from './result-signer';
+import { MessageSigner } from '../auth/message-signer';
 
 const RESULT_CONTENT_TYPE = 'image/png';
 /** A node's last-seen time is written at most this often per replica (it is informational). */
@@ -52,7 +52,7 @@ export class LeasesService implements OnModuleDestroy {
   ) {}
 
   private readonly touched = new Map<string, number>();
-  private readonly signer = new ResultSigner();
+  private readonly signer = new MessageSigner();
   private readonly granted = new GrantedLeases();
   // A completion is answered once its shard is in the verification queue, as before batching.
   private readonly toVerify = new Batcher<string>(

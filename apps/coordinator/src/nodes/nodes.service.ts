@@ -6,8 +6,9 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { ChallengeResponse, sessionMessage, SessionResponse } from '@tessera/protocol';
-import { getAddress, verifyMessage } from 'ethers';
+import { getAddress } from 'ethers';
 import { randomBytes } from 'node:crypto';
+import { MessageSigner } from '../auth/message-signer';
 import { signSessionToken } from '../auth/session-token';
 import { Chain, CHAIN } from '../chain/chain';
 import { APP_CONFIG, AppConfig } from '../config/config';
@@ -19,6 +20,8 @@ const CHALLENGE_TTL_MS = 5 * 60_000;
 /** Nodes prove they hold the key of their Ethereum address: challenge, EIP-191 signature, token. */
 @Injectable()
 export class NodesService {
+  private readonly signer = new MessageSigner();
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CHAIN) private readonly chain: Chain | null,
@@ -41,13 +44,13 @@ export class NodesService {
 
   async session(body: SessionDto): Promise<SessionResponse> {
     const address = getAddress(body.address.toLowerCase());
-    let signer: string;
+    let signed: boolean;
     try {
-      signer = verifyMessage(sessionMessage(address, body.nonce), body.signature);
+      signed = this.signer.signedBy(address, sessionMessage(address, body.nonce), body.signature);
     } catch {
       throw new UnauthorizedException('malformed signature');
     }
-    if (signer !== address) throw new UnauthorizedException('signature does not match the address');
+    if (!signed) throw new UnauthorizedException('signature does not match the address');
     // Consumed only after the signature checks out, atomically: a replay finds it used.
     if (!(await this.repo.consumeChallenge(body.nonce, address))) {
       throw new UnauthorizedException('challenge unknown, expired or already used');
