@@ -3,6 +3,8 @@
 // a real coordinator; the stored scene must render the texture without the PNG on disk (packed),
 // the artist's file must be untouched; once an agent has rendered the job, the add-on fetches the
 // frames into the scene's output folder. A scene linking a library is made local and packed.
+// The panel's other settings (tile size, device requirements, budget, max price) arrive with the
+// job and are planned with; that job asks for a GPU, so it is never rendered here.
 // Wrong key, wrong URL, an invalid scene, a missing texture: a clear message in Blender and
 // nothing created.
 import { ChildProcess, spawn } from 'node:child_process';
@@ -367,6 +369,85 @@ test('submits a packed copy from Blender, then fetches the rendered frames', asy
   } finally {
     session.proc.kill('SIGKILL');
   }
+});
+
+test('tile size, device requirements, budget and max price set in the panel arrive with the job', async () => {
+  // No test agent has a GPU, so this job never renders: what is checked is that the coordinator
+  // took the settings (stored, planned with them, not refused) from the panel's submission.
+  const budgetWei = '3000000000000000';
+  const maxPriceWei = '2000000000000'; // not the coordinator's DEFAULT_PRICE_WEI (10^12)
+  const session = new BlenderSession([
+    { do: 'install', zip },
+    { do: 'prefs', url: coordinator.url, key: apiKey },
+    { do: 'open', blend: scene },
+    {
+      do: 'configure',
+      settings: {
+        tiling: 'size',
+        tile_width: 48,
+        tile_height: 40,
+        overlap: 2,
+        verification: 'light',
+        device: 'gpu',
+        min_vram_mb: 2048,
+        min_blender_version: '3.4',
+        budget_wei: budgetWei,
+        max_price_wei: maxPriceWei,
+      },
+    },
+    { do: 'submit' },
+  ]);
+  const submitted = (await session.finish())[4];
+  expect(submitted.error).toBeUndefined();
+  expect(submitted.ok).toBe(true);
+  const jobId = submitted.jobId as string;
+  expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
+
+  const client = new RequesterClient(coordinator.url, apiKey);
+  let job = await client.job(jobId);
+  const deadline = Date.now() + 120_000;
+  while (job.status === 'PLANNING' && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    job = await client.job(jobId);
+  }
+  expect(job.error).toBeNull();
+  expect(job.status).toBe('RENDERING');
+  // The scene's own range (the panel's default), tiles of at most 48x40 instead of a grid.
+  expect(job.settings).toEqual({
+    frameStart: 1,
+    frameEnd: 3,
+    frameStep: 1,
+    tileWidth: 48,
+    tileHeight: 40,
+    overlap: 2,
+    samples: null,
+    format: 'png',
+    verification: 'light',
+    device: 'gpu',
+    minVramMb: 2048,
+    minBlenderVersion: '3.4',
+    budgetWei,
+    maxPriceWei,
+  });
+  // 128x72 in tiles of at most 48x40: 3 across, 2 down, on each of the 3 frames.
+  expect(job.progress.tiles.total).toBe(3 * 2 * 3);
+  expect(
+    job.frames[0].tiles.map((t) => [t.x, t.y]).sort((a, b) => a[1] - b[1] || a[0] - b[0]),
+  ).toEqual([
+    [0, 0],
+    [1, 0],
+    [2, 0],
+    [0, 1],
+    [1, 1],
+    [2, 1],
+  ]);
+  // Priced at the max price, the budget is the deposit (a chainless farm charges nothing).
+  expect(job.payment).toMatchObject({
+    state: 'NONE',
+    priceWei: maxPriceWei,
+    budgetWei,
+    depositWei: budgetWei,
+  });
 });
 
 test('wrong key, wrong URL, invalid scene, missing texture: clear messages, nothing created', async () => {
