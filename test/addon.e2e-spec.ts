@@ -1,11 +1,16 @@
 // The Blender add-on end to end: a background Blender installs the add-on from the built zip into
-// throw-away user folders, opens a scene whose material samples an external PNG, and submits it to
-// a real coordinator; the stored scene must render the texture without the PNG on disk (packed),
-// the artist's file must be untouched; once an agent has rendered the job, the add-on fetches the
-// frames into the scene's output folder. A scene linking a library is made local and packed.
+// throw-away user folders, opens a scene whose material samples an external PNG (and which has a
+// text object in an external font and a speaker playing an external WAV), and submits it to a real
+// coordinator; the stored scene must render the texture without the PNG on disk and hold the PNG,
+// the font and the WAV packed, the artist's file must be untouched; once an agent has rendered
+// the job, the add-on fetches the frames into the scene's output folder. A scene linking a library
+// is made local and packed.
+// The panel's other settings (tile size, device requirements, budget, max price) arrive with the
+// job and are planned with; that job asks for a GPU, so it is never rendered here.
 // Wrong key, wrong URL, an invalid scene, a missing texture: a clear message in Blender and
 // nothing created.
 import { ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import {
   copyFileSync,
@@ -38,6 +43,7 @@ beforeAll(() => quietFarm());
 
 const BLENDER = process.env.BLENDER_PATH || 'blender';
 const DRIVER = join(__dirname, 'support', 'addon_driver.py');
+const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
 
 let zip: string;
 let sceneDir: string;
@@ -133,6 +139,10 @@ class BlenderSession {
   }
 }
 
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
 /** Pixels that are clearly the texture's pure green (the scene has nothing else that green). */
 async function greenPixels(png: string): Promise<number> {
   const { data } = await rgba(png);
@@ -192,6 +202,19 @@ beforeAll(async () => {
     samples: 4,
     frames: 3,
     externalImage: '//tex/green.png',
+  });
+  // Fonts and sounds are packed too: a text object set in an external font (Debian's Blender
+  // depends on fonts-dejavu) and a speaker playing an external WAV the driver writes.
+  mkdirSync(join(sceneDir, 'media'));
+  copyFileSync(FONT, join(sceneDir, 'media', 'caption.ttf'));
+  const [, media] = await new BlenderSession([
+    { do: 'open', blend: scene },
+    { do: 'addFontAndSound', font: '//media/caption.ttf', sound: '//media/beep.wav' },
+  ]).finish();
+  expect(media).toMatchObject({
+    ok: true,
+    fonts: ['//media/caption.ttf'],
+    sounds: ['//media/beep.wav'],
   });
   storageDir = tmpDir();
   coordinator = await startCoordinator({
@@ -295,14 +318,44 @@ test('submits a packed copy from Blender, then fetches the rendered frames', asy
       join(storageDir, ...stored.scene.storageKey.split('/')),
       join(away, 'stored.blend'),
     );
+    const digests = {
+      texture: sha256(join(sceneDir, 'tex', 'green.png')),
+      font: sha256(join(sceneDir, 'media', 'caption.ttf')),
+      sound: sha256(join(sceneDir, 'media', 'beep.wav')),
+    };
     renameSync(join(sceneDir, 'tex'), join(sceneDir, 'tex-away'));
+    renameSync(join(sceneDir, 'media'), join(sceneDir, 'media-away'));
     try {
       const fromStored = await renderDirect(join(away, 'stored.blend'), 1, tmpDir());
       const fromOriginal = await renderDirect(scene, 1, tmpDir());
       expect(await greenPixels(fromStored)).toBeGreaterThan(100);
       expect(await greenPixels(fromOriginal)).toBe(0);
+      // The font and the sound are packed as well, byte for byte; in the artist's file, none is.
+      const files = await new BlenderSession([
+        { do: 'open', blend: join(away, 'stored.blend') },
+        { do: 'packedFiles' },
+        { do: 'open', blend: scene },
+        { do: 'packedFiles' },
+      ]).finish();
+      const packed = (step: StepResult) =>
+        Object.fromEntries(
+          Object.entries(step.files as Record<string, { packedSha256: string | null }>).map(
+            ([name, f]) => [name, f.packedSha256],
+          ),
+        );
+      expect(packed(files[1])).toEqual({
+        'image Texture': digests.texture,
+        'font DejaVu Sans Book': digests.font,
+        'sound beep.wav': digests.sound,
+      });
+      expect(packed(files[3])).toEqual({
+        'image Texture': null,
+        'font DejaVu Sans Book': null,
+        'sound beep.wav': null,
+      });
     } finally {
       renameSync(join(sceneDir, 'tex-away'), join(sceneDir, 'tex'));
+      renameSync(join(sceneDir, 'media-away'), join(sceneDir, 'media'));
     }
 
     // An agent renders the job; then the add-on fetches the frames.
@@ -367,6 +420,85 @@ test('submits a packed copy from Blender, then fetches the rendered frames', asy
   } finally {
     session.proc.kill('SIGKILL');
   }
+});
+
+test('tile size, device requirements, budget and max price set in the panel arrive with the job', async () => {
+  // No test agent has a GPU, so this job never renders: what is checked is that the coordinator
+  // took the settings (stored, planned with them, not refused) from the panel's submission.
+  const budgetWei = '3000000000000000';
+  const maxPriceWei = '2000000000000'; // not the coordinator's DEFAULT_PRICE_WEI (10^12)
+  const session = new BlenderSession([
+    { do: 'install', zip },
+    { do: 'prefs', url: coordinator.url, key: apiKey },
+    { do: 'open', blend: scene },
+    {
+      do: 'configure',
+      settings: {
+        tiling: 'size',
+        tile_width: 48,
+        tile_height: 40,
+        overlap: 2,
+        verification: 'light',
+        device: 'gpu',
+        min_vram_mb: 2048,
+        min_blender_version: '3.4',
+        budget_wei: budgetWei,
+        max_price_wei: maxPriceWei,
+      },
+    },
+    { do: 'submit' },
+  ]);
+  const submitted = (await session.finish())[4];
+  expect(submitted.error).toBeUndefined();
+  expect(submitted.ok).toBe(true);
+  const jobId = submitted.jobId as string;
+  expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
+
+  const client = new RequesterClient(coordinator.url, apiKey);
+  let job = await client.job(jobId);
+  const deadline = Date.now() + 120_000;
+  while (job.status === 'PLANNING' && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    job = await client.job(jobId);
+  }
+  expect(job.error).toBeNull();
+  expect(job.status).toBe('RENDERING');
+  // The scene's own range (the panel's default), tiles of at most 48x40 instead of a grid.
+  expect(job.settings).toEqual({
+    frameStart: 1,
+    frameEnd: 3,
+    frameStep: 1,
+    tileWidth: 48,
+    tileHeight: 40,
+    overlap: 2,
+    samples: null,
+    format: 'png',
+    verification: 'light',
+    device: 'gpu',
+    minVramMb: 2048,
+    minBlenderVersion: '3.4',
+    budgetWei,
+    maxPriceWei,
+  });
+  // 128x72 in tiles of at most 48x40: 3 across, 2 down, on each of the 3 frames.
+  expect(job.progress.tiles.total).toBe(3 * 2 * 3);
+  expect(
+    job.frames[0].tiles.map((t) => [t.x, t.y]).sort((a, b) => a[1] - b[1] || a[0] - b[0]),
+  ).toEqual([
+    [0, 0],
+    [1, 0],
+    [2, 0],
+    [0, 1],
+    [1, 1],
+    [2, 1],
+  ]);
+  // Priced at the max price, the budget is the deposit (a chainless farm charges nothing).
+  expect(job.payment).toMatchObject({
+    state: 'NONE',
+    priceWei: maxPriceWei,
+    budgetWei,
+    depositWei: budgetWei,
+  });
 });
 
 test('wrong key, wrong URL, invalid scene, missing texture: clear messages, nothing created', async () => {

@@ -10,9 +10,11 @@ Operator errors are results (the message the artist would see), not failures of 
 import hashlib
 import json
 import os
+import struct
 import sys
 import time
 import traceback
+import wave
 
 import bpy
 
@@ -115,6 +117,49 @@ def step_link_from(s):
     }
 
 
+def step_add_font_and_sound(s):
+    """Gives the open scene a text object set in the external font s["font"] (a file that exists)
+    and a speaker playing s["sound"] (a short tone written here as 16-bit mono WAV), both by
+    relative path, out of the camera's view; saves the file."""
+    with wave.open(bpy.path.abspath(s["sound"]), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"".join(struct.pack("<h", (i % 16 - 8) * 1000) for i in range(800)))
+    scene = bpy.context.scene
+    caption = bpy.data.curves.new("Caption", type="FONT")
+    caption.body = "Tessera"
+    caption.font = bpy.data.fonts.load(s["font"])
+    text = bpy.data.objects.new("Caption", caption)
+    text.location = (0, 0, -100)
+    scene.collection.objects.link(text)
+    speaker = bpy.data.speakers.new("Speaker")
+    speaker.sound = bpy.data.sounds.load(s["sound"])
+    scene.collection.objects.link(bpy.data.objects.new("Speaker", speaker))
+    bpy.ops.wm.save_mainfile()
+    return {
+        "ok": True,
+        "fonts": [f.filepath for f in bpy.data.fonts if f.filepath != "<builtin>"],
+        "sounds": [snd.filepath for snd in bpy.data.sounds],
+    }
+
+
+def step_packed_files(_s):
+    """The open file's images, fonts and sounds: where they point and, when packed, the SHA-256
+    of the bytes packed in the file."""
+    files = {}
+    for kind, coll in (("image", bpy.data.images), ("font", bpy.data.fonts), ("sound", bpy.data.sounds)):
+        for block in coll:
+            if block.filepath in ("", "<builtin>"):
+                continue
+            packed = block.packed_file
+            files["%s %s" % (kind, block.name)] = {
+                "filepath": block.filepath,
+                "packedSha256": hashlib.sha256(bytes(packed.data)).hexdigest() if packed else None,
+            }
+    return {"ok": True, "files": files}
+
+
 def step_naming(s):
     """Blender's own output names against the add-on's, for several output path patterns."""
     scene = bpy.context.scene
@@ -145,6 +190,8 @@ STEPS = {
     "fetch": step_fetch,
     "naming": step_naming,
     "linkFrom": step_link_from,
+    "addFontAndSound": step_add_font_and_sound,
+    "packedFiles": step_packed_files,
 }
 
 
