@@ -1,10 +1,11 @@
 // Payouts end to end on a real EVM node (hardhat), real Blender agents and the real coordinator:
 // funding gates dispatch, honest operators are paid exactly their accepted work, the cheater is
 // slashed and paid nothing, the requester gets the rest back, and the chain agrees with the
-// Postgres ledger to the wei. Then, each in the middle of a settlement: an RPC outage and a
-// coordinator restart, and the escrow paused and unpaused: every payment still happens exactly
-// once. A job that ends early, cancelled or failed, pays its verified work and refunds the rest;
-// a node asking more than a job pays gets none of its tiles.
+// Postgres ledger to the wei. Then, each in the middle of a settlement: the RPC node's process
+// stopped (SIGSTOP) and continued, RPC connections refused while the coordinator is killed and
+// restarted, and the escrow paused and unpaused: every payment still happens exactly once. A job
+// that ends early, cancelled or failed, pays its verified work and refunds the rest; a node
+// asking more than a job pays gets none of its tiles.
 import { makeTestScene } from '@tessera/blender';
 import {
   deployLocalEscrow,
@@ -570,10 +571,28 @@ async function expectPaidForVerifiedWorkOnly(job: FundedJob): Promise<void> {
   expect(paid).toBeLessThan(job.deposit);
 }
 
-describe('an RPC outage and a coordinator restart in the middle of a settlement', () => {
+describe('the RPC node process stopped in the middle of a settlement and continued', () => {
   it('pays every payee exactly once', async () => {
     // the cheater is gone: two honest nodes, so this job runs without verification
     const job = await jobInTheMiddleOfSettlement(7, 2);
+    // SIGSTOP: the hardhat process stops, its chain kept (hardhat keeps nothing across a real
+    // restart); the coordinator's requests hang on it, as on a node that stopped answering
+    chain.pause();
+    try {
+      minerHeld = false; // the miner's next request hangs too, until the node continues
+      await sleep(4000);
+      expect(await paymentOf(job.id)).toBe('SETTLING');
+    } finally {
+      chain.resume();
+    }
+    await expectSettledToTheWei(job);
+    await expectEachPaymentOnce(job);
+  });
+});
+
+describe('RPC connections refused and the coordinator restarted in the middle of a settlement', () => {
+  it('pays every payee exactly once', async () => {
+    const job = await jobInTheMiddleOfSettlement(8, 2);
     // the node keeps running behind the proxy; the coordinator's connections are refused
     proxy.cut();
     minerHeld = false;
