@@ -180,6 +180,24 @@ it('stops a jobâ€™s settlement with a reason when a step would break the escrowâ
   const job = await prisma.job.findUniqueOrThrow({ where: { id: jobId } });
   expect(job.payment).toBe('FAILED');
   expect(job.paymentNote).toMatch(/SETTLE would revert: BudgetExceeded/);
+  // a failed step stays failed
+  const failed = await prisma.chainTx.findUniqueOrThrow({ where: { id: settle.id } });
+  expect(await txs.advance(failed, jobKey)).toBe('failed');
+
+  // once what stopped it is fixed (here: the budget topped up), an admin retries it
+  await (await escrow.connect(requester).fund(jobKey, 1n)).wait();
+  expect(await repo.retryFailedSettlement(jobId)).toBe(true);
+  expect(await repo.retryFailedSettlement(jobId)).toBe(false); // not failed any more
+  expect(await prisma.job.findUniqueOrThrow({ where: { id: jobId } })).toMatchObject({
+    payment: 'SETTLING',
+    paymentNote: 'settlement retried by an admin',
+  });
+  const before = await escrow.balanceOf(operator.address);
+  const row = () => prisma.chainTx.findUniqueOrThrow({ where: { id: settle.id } });
+  expect(await txs.advance(await row(), jobKey)).toBe('waiting');
+  await mine(CONFIRMATIONS);
+  expect(await txs.advance(await row(), jobKey)).toBe('confirmed');
+  expect(await escrow.balanceOf(operator.address)).toBe(before + 11n);
 });
 
 it('starts counting nonces from the chain again when the chain forgot our transactions', async () => {

@@ -19,6 +19,7 @@ import {
 } from '@tessera/escrow';
 import { formatEther, Wallet } from 'ethers';
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -191,6 +192,20 @@ describe('a job with two honest nodes and one cheater', () => {
 
   afterAll(async () => {
     await cheating?.stop();
+  });
+
+  it('lets only admin keys retry a settlement, and only a failed one', async () => {
+    const [forbidden] = await api('POST', `/api/v1/jobs/${randomUUID()}/settlement/retry`);
+    expect(forbidden).toBe(403);
+    const admin = await createApiKey('payouts-admin', { admin: true });
+    const res = await fetch(`${coordinator.url}/api/v1/jobs/${randomUUID()}/settlement/retry`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { message: string }).message).toBe(
+      'only a failed settlement can be retried',
+    );
   });
 
   it('refuses an unstaked node', async () => {

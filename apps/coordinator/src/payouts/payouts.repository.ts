@@ -356,6 +356,37 @@ export class PayoutsRepository {
     ]);
   }
 
+  /**
+   * An admin's retry of a settlement that failed: its failed steps go back to PENDING (unsigned;
+   * a failed step never took effect, and its batch or slash id keeps a repeat from paying twice)
+   * and the job to SETTLING, so the watcher takes it up again. False when the job's payment is
+   * not FAILED.
+   */
+  async retryFailedSettlement(jobId: string): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.job.updateMany({
+        where: { id: jobId, payment: 'FAILED' },
+        data: { payment: 'SETTLING', paymentNote: 'settlement retried by an admin' },
+      });
+      if (count === 0) return false;
+      await tx.chainTx.updateMany({
+        where: { jobId, status: 'FAILED' },
+        data: {
+          status: 'PENDING',
+          fromAddress: null,
+          nonce: null,
+          rawTx: null,
+          txHash: null,
+          blockNumber: null,
+          blockHash: null,
+          sentAt: null,
+          error: null,
+        },
+      });
+      return true;
+    });
+  }
+
   /** Every transaction is confirmed: the ledger records what moved, the job is settled. */
   async finishSettlement(jobId: string, entries: LedgerWrite[]): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
