@@ -1,7 +1,11 @@
 // The escrow transaction pipeline against a real EVM node and the real database, without a farm:
 // a settlement mined and then dropped by a chain reorganisation (evm_snapshot / evm_revert) is
 // re-broadcast from the stored signed transaction and counts once, only at CHAIN_CONFIRMATIONS.
+// A step the escrow refuses for now (paused, the coordinator's key without its role), at the
+// estimate or after it was mined, waits with its reason and goes through once the escrow accepts
+// it; a step that breaks the escrow's rules fails with its reason.
 import {
+  COORDINATOR_ROLE,
   deployLocalEscrow,
   EscrowClient,
   jobIdToBytes32,
@@ -67,6 +71,28 @@ async function settlingJob(): Promise<string> {
 }
 
 const mine = (blocks = 1) => chain.provider.send('hardhat_mine', [`0x${blocks.toString(16)}`]);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** longer than the first backoff of a waiting step (1 s) */
+const AFTER_BACKOFF_MS = 1200;
+
+/** A funded job with one settle step of `amount` to `operator`. */
+async function jobWithSettleStep(operator: string, amount: bigint) {
+  const requester = chain.accounts[3];
+  const jobId = await settlingJob();
+  const jobKey = jobIdToBytes32(jobId);
+  await (await escrow.connect(requester).fund(jobKey, 1000n)).wait();
+  const { id } = await prisma.chainTx.create({
+    data: {
+      jobId,
+      seq: 1,
+      kind: 'SETTLE',
+      args: { batchId: '1', payees: [operator], amounts: [String(amount)] },
+    },
+  });
+  const row = () => prisma.chainTx.findUniqueOrThrow({ where: { id } });
+  const job = () => prisma.job.findUniqueOrThrow({ where: { id: jobId } });
+  return { jobId, jobKey, row, job };
+}
 
 it('re-broadcasts a settlement dropped by a reorg and confirms it once, at depth', async () => {
   const [, , , requester, operator] = chain.accounts;
@@ -154,6 +180,24 @@ it('stops a jobâ€™s settlement with a reason when a step would break the escrowâ
   const job = await prisma.job.findUniqueOrThrow({ where: { id: jobId } });
   expect(job.payment).toBe('FAILED');
   expect(job.paymentNote).toMatch(/SETTLE would revert: BudgetExceeded/);
+  // a failed step stays failed
+  const failed = await prisma.chainTx.findUniqueOrThrow({ where: { id: settle.id } });
+  expect(await txs.advance(failed, jobKey)).toBe('failed');
+
+  // once what stopped it is fixed (here: the budget topped up), an admin retries it
+  await (await escrow.connect(requester).fund(jobKey, 1n)).wait();
+  expect(await repo.retryFailedSettlement(jobId)).toBe(true);
+  expect(await repo.retryFailedSettlement(jobId)).toBe(false); // not failed any more
+  expect(await prisma.job.findUniqueOrThrow({ where: { id: jobId } })).toMatchObject({
+    payment: 'SETTLING',
+    paymentNote: 'settlement retried by an admin',
+  });
+  const before = await escrow.balanceOf(operator.address);
+  const row = () => prisma.chainTx.findUniqueOrThrow({ where: { id: settle.id } });
+  expect(await txs.advance(await row(), jobKey)).toBe('waiting');
+  await mine(CONFIRMATIONS);
+  expect(await txs.advance(await row(), jobKey)).toBe('confirmed');
+  expect(await escrow.balanceOf(operator.address)).toBe(before + 11n);
 });
 
 it('starts counting nonces from the chain again when the chain forgot our transactions', async () => {
@@ -181,4 +225,107 @@ it('starts counting nonces from the chain again when the chain forgot our transa
   expect(sent.nonce).toBe(chainNonce);
   expect(await chain.provider.getTransactionReceipt(sent.txHash!)).not.toBeNull();
   expect(await escrow.isSettled(jobKey, 1n)).toBe(true);
+});
+
+describe('a step the escrow refuses for now', () => {
+  const admin = () => escrow.connect(chain.accounts[0]);
+
+  it('waits while the escrow is paused, says why, and settles once after the unpause', async () => {
+    const operator = chain.accounts[5];
+    const step = await jobWithSettleStep(operator.address, 40n);
+    const before = await escrow.balanceOf(operator.address);
+    await (await admin().pause()).wait();
+    try {
+      expect(await txs.advance(await step.row(), step.jobKey)).toBe('waiting');
+      expect(await step.row()).toMatchObject({ status: 'PENDING', txHash: null });
+      expect((await step.row()).error).toMatch(/SETTLE #1 refused with EnforcedPause/);
+      expect(await step.job()).toMatchObject({
+        payment: 'SETTLING',
+        paymentNote: 'escrow paused: settlement waits until it is unpaused',
+      });
+    } finally {
+      await (await admin().unpause()).wait();
+    }
+    // backing off: the escrow is not asked again at once
+    expect(await txs.advance(await step.row(), step.jobKey)).toBe('waiting');
+    expect((await step.row()).status).toBe('PENDING');
+
+    await sleep(AFTER_BACKOFF_MS);
+    expect(await txs.advance(await step.row(), step.jobKey)).toBe('waiting');
+    expect(await step.row()).toMatchObject({ status: 'SENT', error: null });
+    expect((await step.job()).paymentNote).toBeNull();
+    await mine(CONFIRMATIONS);
+    expect(await txs.advance(await step.row(), step.jobKey)).toBe('confirmed');
+    expect(await escrow.balanceOf(operator.address)).toBe(before + 40n);
+  });
+
+  it('waits while the coordinator key lacks its role, and settles once it holds it again', async () => {
+    const [, coordinator, , , , operator] = chain.accounts;
+    const step = await jobWithSettleStep(operator.address, 30n);
+    const before = await escrow.balanceOf(operator.address);
+    await (await admin().revokeRole(COORDINATOR_ROLE, coordinator.address)).wait();
+    try {
+      expect(await txs.advance(await step.row(), step.jobKey)).toBe('waiting');
+      expect((await step.row()).error).toMatch(/refused with AccessControlUnauthorizedAccount/);
+      expect(await step.job()).toMatchObject({
+        payment: 'SETTLING',
+        paymentNote: expect.stringContaining(
+          `the coordinator key ${coordinator.address} does not hold the escrow's coordinator role`,
+        ),
+      });
+    } finally {
+      await (await admin().grantRole(COORDINATOR_ROLE, coordinator.address)).wait();
+    }
+    await sleep(AFTER_BACKOFF_MS);
+    expect(await txs.advance(await step.row(), step.jobKey)).toBe('waiting');
+    await mine(CONFIRMATIONS);
+    expect(await txs.advance(await step.row(), step.jobKey)).toBe('confirmed');
+    expect(await escrow.balanceOf(operator.address)).toBe(before + 30n);
+  });
+
+  it('signs again a settlement mined after a pause (reverted), and it counts once', async () => {
+    const operator = chain.accounts[5];
+    const step = await jobWithSettleStep(operator.address, 20n);
+    const before = await escrow.balanceOf(operator.address);
+    await chain.provider.send('evm_setAutomine', [false]);
+    try {
+      // signed and broadcast while the escrow accepted it; the pause lands first in the block
+      expect(await txs.advance(await step.row(), step.jobKey)).toBe('waiting');
+      await admin().pause({ maxPriorityFeePerGas: 10n ** 11n, maxFeePerGas: 10n ** 12n });
+      await mine();
+    } finally {
+      await chain.provider.send('evm_setAutomine', [true]);
+    }
+    const reverted = await step.row();
+    const receipt = await chain.provider.getTransactionReceipt(reverted.txHash!);
+    expect(receipt?.status).toBe(0);
+
+    // a revert counts at depth, like a success
+    expect(await txs.advance(reverted, step.jobKey)).toBe('waiting');
+    expect((await step.row()).status).toBe('SENT');
+    await mine(CONFIRMATIONS);
+    expect(await txs.advance(await step.row(), step.jobKey)).toBe('waiting');
+    const unsigned = await step.row();
+    expect(unsigned).toMatchObject({ status: 'PENDING', nonce: null, txHash: null });
+    expect(unsigned.error).toContain(
+      `${reverted.txHash} reverted in block ${receipt!.blockNumber}`,
+    );
+    expect(unsigned.error).toContain('(EnforcedPause)');
+    expect(await step.job()).toMatchObject({
+      payment: 'SETTLING',
+      paymentNote: 'escrow paused: settlement waits until it is unpaused',
+    });
+
+    await (await admin().unpause()).wait();
+    await sleep(AFTER_BACKOFF_MS);
+    expect(await txs.advance(await step.row(), step.jobKey)).toBe('waiting');
+    const resent = await step.row();
+    expect(resent.status).toBe('SENT');
+    expect(resent.txHash).not.toBe(reverted.txHash);
+    expect(resent.nonce).toBeGreaterThan(reverted.nonce!);
+    await mine(CONFIRMATIONS);
+    expect(await txs.advance(await step.row(), step.jobKey)).toBe('confirmed');
+    expect(await escrow.balanceOf(operator.address)).toBe(before + 20n);
+    expect(await escrow.isSettled(step.jobKey, 1n)).toBe(true);
+  });
 });

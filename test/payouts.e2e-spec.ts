@@ -1,10 +1,11 @@
 // Payouts end to end on a real EVM node (hardhat), real Blender agents and the real coordinator:
 // funding gates dispatch, honest operators are paid exactly their accepted work, the cheater is
 // slashed and paid nothing, the requester gets the rest back, and the chain agrees with the
-// Postgres ledger to the wei. Then an RPC outage and a coordinator restart in the middle of a
-// settlement: every payment still happens exactly once. A job that ends early, cancelled or
-// failed, pays its verified work and refunds the rest; a node asking more than a job pays gets
-// none of its tiles.
+// Postgres ledger to the wei. Then, each in the middle of a settlement: the RPC node's process
+// stopped (SIGSTOP) and continued, RPC connections refused while the coordinator is killed and
+// restarted, and the escrow paused and unpaused: every payment still happens exactly once. A job
+// that ends early, cancelled or failed, pays its verified work and refunds the rest; a node
+// asking more than a job pays gets none of its tiles.
 import { makeTestScene } from '@tessera/blender';
 import {
   deployLocalEscrow,
@@ -18,6 +19,7 @@ import {
 } from '@tessera/escrow';
 import { formatEther, Wallet } from 'ethers';
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -50,6 +52,8 @@ let client: RequesterClient;
 let apiKey: string;
 let miner: NodeJS.Timeout;
 let minerBusy = false;
+/** no blocks but the transactions' own: a settlement then stops at its first step's depth */
+let minerHeld = false;
 let honest: Wallet[];
 const honestKeyFiles: string[] = [];
 let cheater: Wallet;
@@ -113,7 +117,7 @@ beforeAll(async () => {
   }
   // hardhat mines only when a transaction comes: these blocks let confirmations deepen
   miner = setInterval(() => {
-    if (minerBusy || proxy.isCut) return;
+    if (minerBusy || minerHeld || proxy.isCut) return;
     minerBusy = true;
     chain.provider
       .send('evm_mine', [])
@@ -141,6 +145,10 @@ beforeAll(async () => {
   coordinator = await startCoordinator(coordinatorEnv, { name: 'coordinator-1' });
   apiKey = await createApiKey('payouts');
   client = new RequesterClient(coordinator.url, apiKey);
+});
+
+afterEach(() => {
+  minerHeld = false;
 });
 
 afterAll(async () => {
@@ -184,6 +192,20 @@ describe('a job with two honest nodes and one cheater', () => {
 
   afterAll(async () => {
     await cheating?.stop();
+  });
+
+  it('lets only admin keys retry a settlement, and only a failed one', async () => {
+    const [forbidden] = await api('POST', `/api/v1/jobs/${randomUUID()}/settlement/retry`);
+    expect(forbidden).toBe(403);
+    const admin = await createApiKey('payouts-admin', { admin: true });
+    const res = await fetch(`${coordinator.url}/api/v1/jobs/${randomUUID()}/settlement/retry`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { message: string }).message).toBe(
+      'only a failed settlement can be retried',
+    );
   });
 
   it('refuses an unstaked node', async () => {
@@ -423,69 +445,6 @@ describe("the operator's command line", () => {
   });
 });
 
-describe('an RPC outage and a coordinator restart in the middle of a settlement', () => {
-  it('pays every payee exactly once', async () => {
-    // the cheater is gone: two honest nodes, so this job runs without verification
-    const job = await submitFunded(7, 2);
-    const jobKey = job.key;
-    const done = await client.waitForJob(job.id, { timeoutMs: 300_000, intervalMs: 300 });
-    expect(done.status).toBe('COMPLETED');
-
-    // cut the RPC as soon as the first settlement transaction is signed
-    await until('a signed settlement transaction', async () =>
-      prisma.chainTx.findFirst({ where: { jobId: job.id, status: { not: 'PENDING' } } }),
-    );
-    proxy.cut();
-    expect(await paymentOf(job.id)).toBe('SETTLING');
-    await sleep(2000); // settlement passes fail against the dead RPC
-    await coordinator.stop('SIGKILL');
-    proxy.restore();
-    // same address: the agents and the requester client keep talking to "the coordinator"
-    coordinator = await startCoordinator(coordinatorEnv, {
-      name: 'coordinator-2',
-      port: Number(new URL(coordinator.url).port),
-    });
-    await until('the settlement', async () => (await paymentOf(job.id)) === 'SETTLED');
-
-    const txs = await prisma.chainTx.findMany({
-      where: { jobId: job.id },
-      orderBy: { seq: 'asc' },
-    });
-    expect(txs.every((t) => t.status === 'CONFIRMED')).toBe(true);
-    expect(new Set(txs.map((t) => t.nonce)).size).toBe(txs.length);
-
-    // the chain's own record: each batch settled once, each payee credited once, one close
-    const logs = await chain.provider.getLogs({
-      address: escrow.address,
-      topics: [null, jobKey],
-      fromBlock: 0,
-    });
-    const events = escrowEvents(logs);
-    const batchIds = events
-      .filter((e) => e.name === 'BatchSettled')
-      .map((e) => String(e.args.batchId));
-    expect(batchIds.length).toBe(txs.filter((t) => t.kind === 'SETTLE').length);
-    expect(new Set(batchIds).size).toBe(batchIds.length);
-    expect(events.filter((e) => e.name === 'JobClosed')).toHaveLength(1);
-
-    const credited = new Map<string, bigint>();
-    for (const e of events.filter((e) => e.name === 'Credited')) {
-      const payee = String(e.args.payee);
-      credited.set(payee, (credited.get(payee) ?? 0n) + BigInt(e.args.amount as bigint));
-    }
-    const work = await acceptedWorkWei(job.id);
-    const [, ledger] = await api<LedgerView>('GET', `/api/v1/jobs/${job.id}/payouts`);
-    for (const operator of honest) {
-      const expected = work.get(operator.address) ?? 0n;
-      expect(credited.get(operator.address) ?? 0n).toBe(expected);
-      const settled = ledger.entries.filter(
-        (e) => e.kind === 'SETTLED' && e.address === operator.address,
-      );
-      expect(settled.map((e) => e.amountWei)).toEqual(expected > 0n ? [String(expected)] : []);
-    }
-  });
-});
-
 /** A fresh operator with STAKE in the escrow, for a simulated agent (no Blender). */
 async function stakedOperator() {
   const wallet = Wallet.createRandom().connect(chain.provider);
@@ -528,16 +487,70 @@ async function submitFunded(seed: number, frames = 4): Promise<FundedJob> {
   return { id: job.id, key, deposit, balancesBefore };
 }
 
+/**
+ * A funded job rendered to the end with the test's miner held: its settlement signs and sends its
+ * first transaction (one payee per batch here), which is mined one block deep and waits for
+ * CHAIN_CONFIRMATIONS (2). That is the middle of a settlement, where the tests interrupt it.
+ */
+async function jobInTheMiddleOfSettlement(seed: number, frames?: number): Promise<FundedJob> {
+  const job = await submitFunded(seed, frames);
+  // the deposit needs the miner's blocks to count
+  await until('the job dispatched', async () => (await paymentOf(job.id)) === 'FUNDED');
+  minerHeld = true;
+  const done = await client.waitForJob(job.id, { timeoutMs: 300_000, intervalMs: 300 });
+  expect(done.status).toBe('COMPLETED');
+  const first = await until('the first settlement transaction sent', async () =>
+    prisma.chainTx.findFirst({ where: { jobId: job.id, seq: 1, status: 'SENT' } }),
+  );
+  expect(first.kind).toBe('SETTLE');
+  expect(await paymentOf(job.id)).toBe('SETTLING');
+  return job;
+}
+
+/**
+ * The chain's own record of a settled job: every transaction confirmed with a nonce of its own,
+ * each batch settled once, each node credited exactly its accepted work, the job closed once.
+ */
+async function expectEachPaymentOnce(job: FundedJob): Promise<void> {
+  const txs = await prisma.chainTx.findMany({ where: { jobId: job.id }, orderBy: { seq: 'asc' } });
+  expect(txs.every((t) => t.status === 'CONFIRMED')).toBe(true);
+  expect(new Set(txs.map((t) => t.nonce)).size).toBe(txs.length);
+
+  const logs = await chain.provider.getLogs({
+    address: escrow.address,
+    topics: [null, job.key],
+    fromBlock: 0,
+  });
+  const events = escrowEvents(logs);
+  const batchIds = events
+    .filter((e) => e.name === 'BatchSettled')
+    .map((e) => String(e.args.batchId));
+  expect(batchIds.length).toBe(txs.filter((t) => t.kind === 'SETTLE').length);
+  expect(new Set(batchIds).size).toBe(batchIds.length);
+  expect(events.filter((e) => e.name === 'JobClosed')).toHaveLength(1);
+
+  const credited = new Map<string, bigint>();
+  for (const e of events.filter((e) => e.name === 'Credited')) {
+    const payee = String(e.args.payee);
+    credited.set(payee, (credited.get(payee) ?? 0n) + BigInt(e.args.amount as bigint));
+  }
+  const work = await acceptedWorkWei(job.id);
+  expect(Object.fromEntries(credited)).toEqual(
+    Object.fromEntries([...work].map(([address, wei]) => [address, wei])),
+  );
+}
+
 const someTilesVerified = (jobId: string) =>
   until('some verified tiles', async () =>
     (await prisma.shard.count({ where: { jobId, verifiedAt: { not: null } } })) >= 2 ? true : null,
   );
 
 /**
- * How a job that ended early is settled: each node is paid exactly its accepted work, the
- * requester gets the rest of the deposit back, and the escrow's balances moved by just that.
+ * How a job is settled: each node is paid exactly its accepted work, the requester gets the rest
+ * of the deposit back, and the ledger and the escrow's balances moved by just that, to the wei.
+ * Returns what the nodes were paid.
  */
-async function expectPaidForVerifiedWorkOnly(job: FundedJob): Promise<void> {
+async function expectSettledToTheWei(job: FundedJob): Promise<bigint> {
   await until('the settlement', async () => (await paymentOf(job.id)) === 'SETTLED');
   const work = await acceptedWorkWei(job.id);
   const [, ledger] = await api<LedgerView>('GET', `/api/v1/jobs/${job.id}/payouts`);
@@ -548,7 +561,6 @@ async function expectPaidForVerifiedWorkOnly(job: FundedJob): Promise<void> {
   );
   const paid = [...work.values()].reduce((sum, wei) => sum + wei, 0n);
   expect(paid).toBeGreaterThan(0n);
-  expect(paid).toBeLessThan(job.deposit);
   const refunded = ledger.entries.filter((e) => e.kind === 'REFUNDED');
   expect(refunded.map((e) => [e.address, e.amountWei])).toEqual([
     [requester.address, String(job.deposit - paid)],
@@ -565,7 +577,94 @@ async function expectPaidForVerifiedWorkOnly(job: FundedJob): Promise<void> {
     const credit = address === requester.address ? job.deposit - paid : (work.get(address) ?? 0n);
     expect(await escrow.balanceOf(address)).toBe(before + credit);
   }
+  return paid;
 }
+
+/** A job that ended early: settled to the wei, and only part of the deposit was spent. */
+async function expectPaidForVerifiedWorkOnly(job: FundedJob): Promise<void> {
+  const paid = await expectSettledToTheWei(job);
+  expect(paid).toBeLessThan(job.deposit);
+}
+
+describe('the RPC node process stopped in the middle of a settlement and continued', () => {
+  it('pays every payee exactly once', async () => {
+    // the cheater is gone: two honest nodes, so this job runs without verification
+    const job = await jobInTheMiddleOfSettlement(7, 2);
+    // SIGSTOP: the hardhat process stops, its chain kept (hardhat keeps nothing across a real
+    // restart); the coordinator's requests hang on it, as on a node that stopped answering
+    chain.pause();
+    try {
+      minerHeld = false; // the miner's next request hangs too, until the node continues
+      await sleep(4000);
+      expect(await paymentOf(job.id)).toBe('SETTLING');
+    } finally {
+      chain.resume();
+    }
+    await expectSettledToTheWei(job);
+    await expectEachPaymentOnce(job);
+  });
+});
+
+describe('RPC connections refused and the coordinator restarted in the middle of a settlement', () => {
+  it('pays every payee exactly once', async () => {
+    const job = await jobInTheMiddleOfSettlement(8, 2);
+    // the node keeps running behind the proxy; the coordinator's connections are refused
+    proxy.cut();
+    minerHeld = false;
+    await sleep(2000); // settlement passes fail against the dead RPC
+    await coordinator.stop('SIGKILL');
+    proxy.restore();
+    // same address: the agents and the requester client keep talking to "the coordinator"
+    coordinator = await startCoordinator(coordinatorEnv, {
+      name: 'coordinator-2',
+      port: Number(new URL(coordinator.url).port),
+    });
+    await expectSettledToTheWei(job);
+    await expectEachPaymentOnce(job);
+  });
+});
+
+describe('the escrow paused in the middle of a settlement', () => {
+  it('waits with the reason, then pays every payee exactly once after the unpause', async () => {
+    const job = await jobInTheMiddleOfSettlement(9);
+    const admin = escrow.connect(chain.accounts[0]);
+    // its block is the second over the first settle: that one confirms, the next is refused
+    await (await admin.pause()).wait();
+    minerHeld = false;
+    const note = 'escrow paused: settlement waits until it is unpaused';
+    try {
+      await until('the settlement waiting', async () =>
+        (await prisma.job.findUniqueOrThrow({ where: { id: job.id } })).paymentNote === note
+          ? true
+          : null,
+      );
+      const view = (await client.job(job.id)) as unknown as {
+        payment: { state: string; note: string };
+      };
+      expect(view.payment).toEqual(expect.objectContaining({ state: 'SETTLING', note }));
+      await sleep(3000); // passes go on (backing off): it waits, it does not fail
+      expect(await paymentOf(job.id)).toBe('SETTLING');
+      const txs = await prisma.chainTx.findMany({
+        where: { jobId: job.id },
+        orderBy: { seq: 'asc' },
+      });
+      // two payees, two batches: the pause fell between them
+      expect(txs.map((t) => [t.kind, t.status])).toEqual([
+        ['SETTLE', 'CONFIRMED'],
+        ['SETTLE', 'PENDING'],
+        ['CLOSE', 'PENDING'],
+      ]);
+      expect(txs[1].error).toContain('refused with EnforcedPause');
+      // closeJob works on a paused escrow: run now, it would refund the second payee's share
+      expect(await escrow.getJob(job.key)).toMatchObject({ closed: false });
+    } finally {
+      await (await admin.unpause()).wait();
+    }
+    await expectSettledToTheWei(job);
+    await expectEachPaymentOnce(job);
+    expect((await prisma.job.findUniqueOrThrow({ where: { id: job.id } })).paymentNote).toBeNull();
+  });
+});
 
 describe('a funded job cancelled halfway', () => {
   it('pays the verified work done so far and refunds the rest', async () => {

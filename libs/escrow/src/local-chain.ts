@@ -1,10 +1,11 @@
 // A local EVM JSON-RPC node (hardhat's `hardhat node`) as a child process, for tests, benchmarks
 // and the demo. It runs in its own process group so stop() leaves no orphans.
 //
-// Outages: restart() gives a fresh chain (hardhat keeps no state across restarts); pause() freezes
-// the node (SIGSTOP: connections hang until resume(), state kept). For "the RPC node went away in
-// the middle of settlement", put startRpcProxy (rpc-proxy.ts) in front and cut() it: clients get
-// refused connections, like a dead host, and the chain is intact after restore().
+// Outages: restart() gives a fresh chain (hardhat keeps no state across restarts); pause() stops
+// the node's process (SIGSTOP: requests hang until resume(), state kept), which is how the tests
+// stop the RPC node in the middle of a settlement and start it again. For refused connections
+// instead, like a dead host, put startRpcProxy (rpc-proxy.ts) in front and cut() it: the node
+// behind it keeps running, and the chain is intact after restore().
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as net from 'node:net';

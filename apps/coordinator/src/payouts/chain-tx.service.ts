@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { decodeEscrowError, escrowEvents, escrowInterface } from '@tessera/escrow';
-import { Transaction, TransactionReceipt } from 'ethers';
+import { decodeEscrowError, EscrowError, escrowEvents, escrowInterface } from '@tessera/escrow';
+import { isError, Transaction, TransactionReceipt } from 'ethers';
 import { Chain, CHAIN } from '../chain/chain';
 import { ChainTxRow, PayoutsRepository } from './payouts.repository';
 import type { SettleArgs, SlashArgs } from './settlement-plan';
@@ -14,14 +14,43 @@ const ALREADY_SENT = /already known|known transaction|nonce too low|nonce has al
 const ALREADY_APPLIED = new Set(['BatchAlreadySettled', 'SlashAlreadyApplied', 'JobIsClosed']);
 
 /**
+ * The escrow's refusals that end when someone acts, not rule violations: the admin unpauses, or
+ * the coordinator's key gets the role back (or the coordinator restarts with the rotated key).
+ * The step waits for that; failing it would stop the job's payouts for good, and the requester
+ * could later reclaim the operators' share of the deposit.
+ */
+export function waitReason(refusal: EscrowError, signer: string): string | null {
+  switch (refusal.name) {
+    case 'EnforcedPause':
+      return 'escrow paused: settlement waits until it is unpaused';
+    case 'AccessControlUnauthorizedAccount':
+      return (
+        `the coordinator key ${signer} does not hold the escrow's coordinator role (rotated?): ` +
+        'settlement waits until it does, or until a coordinator runs with the new key'
+      );
+    default:
+      return null;
+  }
+}
+
+// Asking a paused escrow again every poll is pointless: waiting steps back off, 1 s doubling to
+// 30 s, so an unpause is noticed within 30 s. Kept per replica (a restart just asks at once).
+const BACKOFF_FIRST_MS = 1000;
+const BACKOFF_MAX_MS = 30_000;
+
+/**
  * Drives one escrow transaction from PENDING to CONFIRMED. The order of effects is what makes
  * retries safe: the transaction is signed with a nonce from the database and stored before it is
  * broadcast; afterwards only that same signed transaction is ever broadcast again (after a crash,
  * an RPC outage or a reorg that dropped it). It counts once its block is CHAIN_CONFIRMATIONS deep.
+ * A step the escrow refuses for now (paused, or our key lacks the role) waits with the reason on
+ * the job; one that breaks the escrow's rules fails the job's settlement with the reason.
  */
 @Injectable()
 export class ChainTxService {
   private readonly logger = new Logger(ChainTxService.name);
+  /** transaction id -> when a step the escrow refused for now is asked again */
+  private readonly backoff = new Map<string, { attempts: number; retryAt: number }>();
 
   constructor(
     @Inject(CHAIN) private readonly chain: Chain,
@@ -32,6 +61,8 @@ export class ChainTxService {
     if (tx.status === 'CONFIRMED') return 'confirmed';
     if (tx.status === 'FAILED') return 'failed';
     if (tx.status === 'PENDING') {
+      const waiting = this.backoff.get(tx.id);
+      if (waiting && Date.now() < waiting.retryAt) return 'waiting';
       const data = this.calldata(tx, jobKey);
       let gasLimit: bigint;
       try {
@@ -45,12 +76,19 @@ export class ChainTxService {
         if (!reverted) throw e; // RPC trouble: retried later
         if (ALREADY_APPLIED.has(reverted.name)) {
           // Only possible if the database lost a sent transaction: take the chain's word for it.
+          await this.resumed(tx);
           await this.repo.markConfirmed(tx.id, await this.outcomeFromLogs(tx, jobKey));
           return 'confirmed';
+        }
+        const reason = waitReason(reverted, this.chain.signer.address);
+        if (reason) {
+          await this.wait(tx, reason, `${tx.kind} #${tx.seq} refused with ${reverted.name}`);
+          return 'waiting';
         }
         await this.repo.markFailed(tx.id, tx.jobId, `${tx.kind} would revert: ${reverted.name}`);
         return 'failed';
       }
+      await this.resumed(tx);
       await this.sign(tx, data, gasLimit);
       const signed = (await this.repo.txsOf(tx.jobId)).find((t) => t.id === tx.id);
       if (!signed) throw new Error(`transaction ${tx.id} vanished`);
@@ -94,24 +132,65 @@ export class ChainTxService {
       receipt = await provider.getTransactionReceipt(tx.txHash!);
       if (!receipt) return 'waiting';
     }
-    if (receipt.status !== 1) {
-      await this.repo.markFailed(
-        tx.id,
-        tx.jobId,
-        `${tx.kind} reverted in block ${receipt.blockNumber}`,
-      );
-      return 'failed';
-    }
     const head = await provider.getBlockNumber();
     const mined = { blockNumber: receipt.blockNumber, blockHash: receipt.blockHash };
     if (head - receipt.blockNumber + 1 < this.chain.confirmations) {
       // Recorded for display; a reorg may still move it (the receipt then reads differently).
+      // A revert waits for its depth too: a reorg may yet include the transaction elsewhere.
       await this.repo.markMined(tx.id, mined.blockNumber, mined.blockHash);
       return 'waiting';
     }
+    if (receipt.status !== 1) return this.reverted(tx, receipt.blockNumber);
     await this.repo.markConfirmed(tx.id, this.outcomeOf(tx, receipt), mined);
     this.logger.log(`${tx.kind} #${tx.seq} of job ${tx.jobId} confirmed: ${tx.txHash}`);
     return 'confirmed';
+  }
+
+  /**
+   * A mined transaction that reverted, at depth. Replayed on its block's state to learn why: a
+   * pause or a missing role sends the step back to PENDING, to be signed again with a new nonce
+   * once the escrow accepts it (the reverted one changed nothing but its nonce); anything else
+   * fails the settlement.
+   */
+  private async reverted(tx: ChainTxRow, blockNumber: number): Promise<TxProgress> {
+    let refusal: EscrowError | null = null;
+    try {
+      await this.chain.provider.call({
+        from: tx.fromAddress ?? this.chain.signer.address,
+        to: this.chain.escrow.address,
+        data: Transaction.from(tx.rawTx!).data,
+        blockTag: blockNumber,
+      });
+    } catch (e) {
+      refusal = decodeEscrowError(e);
+      if (!refusal && !isError(e, 'CALL_EXCEPTION')) throw e; // RPC trouble: retried later
+    }
+    const what = `${tx.kind} ${tx.txHash} reverted in block ${blockNumber}`;
+    const reason = refusal && waitReason(refusal, tx.fromAddress ?? this.chain.signer.address);
+    if (refusal && reason) {
+      await this.repo.unsignReverted(tx.id);
+      await this.wait(tx, reason, `${what} (${refusal.name})`);
+      return 'waiting';
+    }
+    await this.repo.markFailed(tx.id, tx.jobId, refusal ? `${what}: ${refusal.name}` : what);
+    return 'failed';
+  }
+
+  /** The escrow no longer refuses a step that waited: its note goes. */
+  private async resumed(tx: ChainTxRow): Promise<void> {
+    if (!this.backoff.delete(tx.id) && !tx.error) return;
+    await this.repo.clearWaiting(tx.id, tx.jobId);
+    this.logger.log(`job ${tx.jobId}: the escrow accepts ${tx.kind} #${tx.seq} again`);
+  }
+
+  /** A step the escrow refuses for now: noted on the job, asked again after a backoff. */
+  private async wait(tx: ChainTxRow, reason: string, detail: string): Promise<void> {
+    const attempts = (this.backoff.get(tx.id)?.attempts ?? 0) + 1;
+    const delay = Math.min(BACKOFF_FIRST_MS * 2 ** (attempts - 1), BACKOFF_MAX_MS);
+    this.backoff.set(tx.id, { attempts, retryAt: Date.now() + delay });
+    if (await this.repo.noteWaiting(tx.id, tx.jobId, reason, `${detail}: ${reason}`)) {
+      this.logger.warn(`job ${tx.jobId}: ${detail}; ${reason}`);
+    }
   }
 
   private calldata(tx: ChainTxRow, jobKey: string): string {

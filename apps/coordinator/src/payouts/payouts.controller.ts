@@ -1,6 +1,16 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import {
+  AdminGuard,
   ApiKeyGuard,
   CurrentNode,
   CurrentRequester,
@@ -48,6 +58,15 @@ export class PayoutsController {
   @UseGuards(ApiKeyGuard)
   jobLedger(@CurrentRequester() requester: Requester, @Param('id', ParseUUIDPipe) id: string) {
     return this.payouts.jobLedger(requester, id);
+  }
+
+  /** Admin keys: a FAILED settlement (e.g. a rule the escrow enforced, since fixed) goes again. */
+  @Post('jobs/:id/settlement/retry')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @UseGuards(ApiKeyGuard, AdminGuard)
+  retrySettlement(@Param('id', ParseUUIDPipe) id: string) {
+    return this.payouts.retrySettlement(id);
   }
 
   /** Settlements, slashes and refunds of the requester's jobs (admins: all), newest first. */

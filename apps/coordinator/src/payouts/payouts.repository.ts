@@ -286,6 +286,63 @@ export class PayoutsRepository {
     });
   }
 
+  /**
+   * A step the escrow refuses for now (paused, or our key lacks the role): the transaction keeps
+   * the details, the job's payment note the reason. True when the note changed.
+   */
+  async noteWaiting(txId: string, jobId: string, reason: string, detail: string) {
+    const [, job] = await this.prisma.$transaction([
+      this.prisma.chainTx.updateMany({
+        where: { id: txId, status: 'PENDING' },
+        data: { error: detail },
+      }),
+      this.prisma.job.updateMany({
+        where: {
+          id: jobId,
+          payment: 'SETTLING',
+          OR: [{ paymentNote: null }, { paymentNote: { not: reason } }],
+        },
+        data: { paymentNote: reason },
+      }),
+    ]);
+    return job.count === 1;
+  }
+
+  /** The escrow accepts the step again: the waiting note goes. */
+  async clearWaiting(txId: string, jobId: string): Promise<void> {
+    await this.prisma.$transaction([
+      this.prisma.chainTx.updateMany({
+        where: { id: txId, status: 'PENDING' },
+        data: { error: null },
+      }),
+      this.prisma.job.updateMany({
+        where: { id: jobId, payment: 'SETTLING' },
+        data: { paymentNote: null },
+      }),
+    ]);
+  }
+
+  /**
+   * A sent transaction that reverted (at depth) because the escrow refused it for now: back to
+   * PENDING, to be signed again with a new nonce. The reverted one used its nonce and changed
+   * nothing else, and batch and slash ids keep a repeat from paying twice.
+   */
+  unsignReverted(txId: string) {
+    return this.prisma.chainTx.updateMany({
+      where: { id: txId, status: 'SENT' },
+      data: {
+        status: 'PENDING',
+        fromAddress: null,
+        nonce: null,
+        rawTx: null,
+        txHash: null,
+        blockNumber: null,
+        blockHash: null,
+        sentAt: null,
+      },
+    });
+  }
+
   async markFailed(txId: string, jobId: string, error: string): Promise<void> {
     await this.prisma.$transaction([
       this.prisma.chainTx.updateMany({
@@ -297,6 +354,37 @@ export class PayoutsRepository {
         data: { payment: 'FAILED', paymentNote: `settlement stopped: ${error}` },
       }),
     ]);
+  }
+
+  /**
+   * An admin's retry of a settlement that failed: its failed steps go back to PENDING (unsigned;
+   * a failed step never took effect, and its batch or slash id keeps a repeat from paying twice)
+   * and the job to SETTLING, so the watcher takes it up again. False when the job's payment is
+   * not FAILED.
+   */
+  async retryFailedSettlement(jobId: string): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.job.updateMany({
+        where: { id: jobId, payment: 'FAILED' },
+        data: { payment: 'SETTLING', paymentNote: 'settlement retried by an admin' },
+      });
+      if (count === 0) return false;
+      await tx.chainTx.updateMany({
+        where: { jobId, status: 'FAILED' },
+        data: {
+          status: 'PENDING',
+          fromAddress: null,
+          nonce: null,
+          rawTx: null,
+          txHash: null,
+          blockNumber: null,
+          blockHash: null,
+          sentAt: null,
+          error: null,
+        },
+      });
+      return true;
+    });
   }
 
   /** Every transaction is confirmed: the ledger records what moved, the job is settled. */

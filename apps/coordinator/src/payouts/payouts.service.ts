@@ -120,6 +120,15 @@ export class PayoutsService {
     }
   }
 
+  /** Admins: settles a job whose settlement failed again, once what stopped it is fixed. */
+  async retrySettlement(jobId: string) {
+    this.requireChain();
+    if (!(await this.repo.retryFailedSettlement(jobId))) {
+      throw new ConflictException('only a failed settlement can be retried');
+    }
+    return { jobId, payment: 'SETTLING' };
+  }
+
   async jobLedger(requester: Requester, jobId: string) {
     const job = await this.repo.findJobForRequester(jobId, requester.apiKeyId);
     if (!job) throw new NotFoundException('no such job');
