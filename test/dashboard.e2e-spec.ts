@@ -1,7 +1,8 @@
 // The dashboard in a real browser (headless Chromium via playwright-core) against a real farm: two
 // coordinator replicas (agents on one, the browser on the other, so live events cross replicas
 // through Redis), real agents and Blender. A job submitted from the page fills its grid live and
-// shows its frames; a 4,800-tile job stays responsive; a cheater's rejected tile shows its verdict.
+// shows its frames; a 4,800-tile job stays responsive; a cheater's tiles go rejected and are redone
+// live, and the tile shows its verdict.
 import { makeTestScene } from '@tessera/blender';
 import { Wallet } from 'ethers';
 import { unzipSync } from 'fflate';
@@ -103,29 +104,22 @@ test('a job submitted from the page fills its grid live; frames appear, open and
   // No agent yet: the whole grid is queued. Then record every state a cell takes, live.
   await page.waitForFunction(gridSize(12));
   expect(await page.evaluate(count('queued'))).toBe(12);
-  await page.evaluate(`
-    window.seen = new Set();
-    window.sameDocument = true;
-    new MutationObserver((records) => {
-      for (const r of records) {
-        const state = /s-([a-z]+)/.exec(r.target.className);
-        if (state) window.seen.add(state[1]);
-      }
-    }).observe(document.getElementById('grid'), {
-      subtree: true, attributes: true, attributeFilter: ['class'],
-    });`);
+  await recordCellStates(page);
   startHonestAgents(2);
 
   await page.waitForSelector('#grid img[data-frame]', { timeout: 180_000 });
   await page.waitForFunction(`${count('verified')} === 12`, undefined, { timeout: 180_000 });
   await page.waitForFunction(`document.querySelectorAll('#grid img[data-frame]').length === 3`);
   await page.waitForSelector('#job-status:text("COMPLETED")');
-  const live = (await page.evaluate(
-    `({ seen: [...window.seen], sameDocument: window.sameDocument })`,
-  )) as { seen: string[]; sameDocument: boolean };
-  // Filled by events, not by reloading: the cells went through leased to verified.
-  expect(live.sameDocument).toBe(true);
-  expect(live.seen).toEqual(expect.arrayContaining(['leased', 'verified']));
+  // Filled by events, not by reloading: every cell went from queued through leased to verified.
+  expect(await page.evaluate('window.sameDocument')).toBe(true);
+  const histories = await cellHistories(page);
+  expect(Object.keys(histories)).toHaveLength(12);
+  for (const states of Object.values(histories)) {
+    expect(states[0]).toBe('queued');
+    expect(states.indexOf('leased')).toBeGreaterThan(0);
+    expect(states.at(-1)).toBe('verified');
+  }
 
   // The timeline told it live: planned, each frame's first lease, its verified tiles, assembled.
   await page.waitForSelector('#timeline .k-finished:has-text("job completed")');
@@ -349,7 +343,7 @@ test('the page survives a replica restart (resync on reconnect); cancel ends the
   expect(stranger.status).toBe(404);
 });
 
-test('a cheater is caught: its tile shows as rejected with the verdict, and the farm view shows the blocklist', async () => {
+test('a cheater is caught while the page watches: its tiles go rejected, are re-rendered and verified, the verdict shows; the farm view shows the blocklist', async () => {
   const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
     width: 128,
     height: 72,
@@ -373,8 +367,14 @@ test('a cheater is caught: its tile shows as rejected with the verdict, and the 
       overlap: 4,
       verification: 'paranoid',
     });
+    // Watched live from planning on: the grid records what each cell goes through.
+    await page.goto(`${web.url}/dashboard/jobs/${submitted.id}`);
+    await page.waitForFunction(gridSize(18), undefined, { timeout: 120_000 });
+    await recordCellStates(page);
     const job = await client.waitForJob(submitted.id, { timeoutMs: 240_000, intervalMs: 500 });
     expect(job.status).toBe('COMPLETED');
+    await page.waitForSelector('#job-status:text("COMPLETED")');
+    await page.waitForFunction(`${count('verified')} === 18`);
 
     // A work tile of the cheater's that was thrown away, and a verdict that failed it.
     const rejected = await prisma.result.findMany({
@@ -398,8 +398,22 @@ test('a cheater is caught: its tile shows as rejected with the verdict, and the 
     )!;
     const expected = verdicts.find((v) => v.resultA === blamed.id || v.resultB === blamed.id)!;
 
-    await page.goto(`${web.url}/dashboard/jobs/${job.id}`);
-    await page.waitForFunction(gridSize(18));
+    // The conviction threw the cheater's tiles away while the page watched: the resync it caused
+    // showed some of them rejected (waiting) or re-rendering, and they were verified afterwards.
+    expect(await page.evaluate('window.sameDocument')).toBe(true);
+    const histories = await cellHistories(page);
+    console.log(
+      `cheater job, cells that were redone: ${Object.values(histories)
+        .filter((h) => h.includes('rejected') || h.includes('rerendering'))
+        .map((h) => h.join(' > '))
+        .join('; ')}`,
+    );
+    const redone = Object.values(histories).filter((states) => {
+      const thrownAway = states.findIndex((s) => s === 'rejected' || s === 'rerendering');
+      return thrownAway >= 0 && states.indexOf('verified', thrownAway) > thrownAway;
+    });
+    expect(redone.length).toBeGreaterThan(0);
+    expect(histories[blamed.shard.id].at(-1)).toBe('verified');
     const cell = `#grid [data-f="${blamed.shard.frameNumber}"][data-x="${blamed.shard.tileX}"][data-y="${blamed.shard.tileY}"]`;
     expect(await page.getAttribute(cell, 'class')).toContain('was-rejected');
     await page.click(cell);
@@ -464,6 +478,51 @@ function envelope(id: string, event: Record<string, unknown>) {
     at: string;
     event: Record<string, string>;
   };
+}
+
+/**
+ * From now on the page records every state each grid cell shows, by shard id, in order: class
+ * changes (with the state each replaced, so two changes in one batch both count) and the cells a
+ * resync builds afresh. `window.sameDocument` tells later whether the page was reloaded meanwhile.
+ */
+async function recordCellStates(page: Page): Promise<void> {
+  await page.evaluate(`(() => {
+    const stateOf = (cls) => /\\bs-([a-z]+)/.exec(cls || '')?.[1];
+    const histories = (window.cellHistories = {});
+    const note = (el, cls) => {
+      const state = stateOf(cls);
+      if (!state || !el.dataset?.shard) return;
+      const h = (histories[el.dataset.shard] ??= []);
+      if (h.at(-1) !== state) h.push(state);
+    };
+    const grid = document.getElementById('grid');
+    grid.querySelectorAll('[data-shard]').forEach((el) => note(el, el.className));
+    window.sameDocument = true;
+    new MutationObserver((records) => {
+      const touched = new Set();
+      for (const r of records) {
+        if (r.type === 'attributes') {
+          note(r.target, r.oldValue);
+          touched.add(r.target);
+        } else {
+          for (const n of r.addedNodes) {
+            if (n.nodeType !== 1) continue;
+            if (n.dataset.shard) touched.add(n);
+            n.querySelectorAll('[data-shard]').forEach((el) => touched.add(el));
+          }
+        }
+      }
+      for (const el of touched) note(el, el.className);
+    }).observe(grid, {
+      subtree: true, childList: true, attributes: true, attributeOldValue: true,
+      attributeFilter: ['class'],
+    });
+  })()`);
+}
+
+/** What recordCellStates saw: each cell's states in order, without repeats, by shard id. */
+async function cellHistories(page: Page): Promise<Record<string, string[]>> {
+  return (await page.evaluate('window.cellHistories')) as Record<string, string[]>;
 }
 
 /** The text of a row's cell on the nodes page, found by its column's heading. */
