@@ -174,20 +174,12 @@ test('a job submitted from the page fills its grid live; frames appear, open and
 });
 
 test('a 300-frame x 16-tile job renders 4,800 cells and applies 100 tile updates in under 100 ms', async () => {
-  const jobId = await insertLargeJob(300, 4, 4);
+  const jobId = await insertJob(300, 4, 4);
   // What the escrow gave back when it was cancelled (this farm has no chain: written here).
-  const txHash = `0x${randomUUID().replace(/-/g, '').repeat(2)}`;
-  const close = await prisma.chainTx.create({
-    data: { jobId, seq: 0, kind: 'CLOSE', status: 'CONFIRMED', args: {}, txHash },
-  });
-  await prisma.ledgerEntry.create({
-    data: {
-      jobId,
-      kind: 'REFUNDED',
-      address: Wallet.createRandom().address,
-      amountWei: '1250000000000000',
-      chainTxId: close.id,
-    },
+  const { txHash } = await onChain(jobId, 0, {
+    kind: 'REFUNDED',
+    address: Wallet.createRandom().address,
+    amountWei: '1250000000000000',
   });
   await page.goto(`${web.url}/dashboard/jobs/${jobId}`);
   await page.waitForFunction(gridSize(4800), undefined, { timeout: 60_000 });
@@ -472,6 +464,89 @@ test('a cheater is caught while the page watches: its tiles go rejected, are re-
   }
 });
 
+test("the payouts page lists settlements, slashes and refunds of the requester's jobs with their transaction hashes, live", async () => {
+  // This farm runs without a chain: what the settlement would have written is written here.
+  await signInAs(page, await createApiKey('payouts-artist'));
+  const jobId = await insertJob(1, 2, 1, 'payouts-artist');
+  const [payee, cheat] = [await insertNode('payee'), await insertNode('slashed')];
+  const settled = await onChain(jobId, 0, {
+    kind: 'SETTLED',
+    address: payee.address,
+    nodeId: payee.id,
+    amountWei: '3000000000000000',
+  });
+  const slashed = await onChain(jobId, 1, {
+    kind: 'SLASHED',
+    address: cheat.address,
+    nodeId: cheat.id,
+    amountWei: '500000000000',
+  });
+  // Another requester's settlement is not listed.
+  const foreign = await onChain(await insertJob(1, 1, 1), 0, {
+    kind: 'SETTLED',
+    address: payee.address,
+    nodeId: payee.id,
+    amountWei: '7',
+  });
+
+  await page.goto(`${web.url}/dashboard/payouts`);
+  await page.waitForSelector(`#payouts tr[data-payout="${slashed.id}"]`);
+  const rows = () =>
+    page.evaluate(`[...document.querySelectorAll('#payouts tbody tr')].map((tr) => ({
+      id: tr.dataset.payout,
+      cells: [...tr.cells].map((td) => td.textContent),
+      amount: tr.querySelector('.amount').title,
+    }))`) as Promise<{ id: string; cells: string[]; amount: string }[]>;
+  // when, kind, job, node, address, amount, transaction, status; newest first
+  const expected = (e: typeof settled, kind: string, node: string, amount: string) => ({
+    id: e.id,
+    cells: [
+      expect.any(String),
+      kind,
+      jobId.slice(0, 8),
+      node,
+      e.address,
+      amount,
+      e.txHash,
+      'confirmed',
+    ],
+    amount: `${e.amountWei} wei`,
+  });
+  expect(await rows()).toEqual([
+    expected(slashed, 'slashed', cheat.id.slice(0, 8), '500 gwei'),
+    expected(settled, 'settled', payee.id.slice(0, 8), '0.003 ETH'),
+  ]);
+  expect(await page.$(`#payouts tr[data-payout="${foreign.id}"]`)).toBeNull();
+
+  // The job's escrow is closed and the rest refunded: the page hears of it and reads the list again.
+  const refunded = await onChain(jobId, 2, {
+    kind: 'REFUNDED',
+    address: Wallet.createRandom().address,
+    amountWei: '1500000000000000',
+  });
+  const redis = new Redis(redisUrl());
+  try {
+    await redis.publish(
+      `${prefix}:farm-events`,
+      JSON.stringify(
+        envelope('refund', {
+          type: 'payout',
+          kind: 'refunded',
+          jobId,
+          amountWei: refunded.amountWei,
+          txHash: refunded.txHash,
+        }),
+      ),
+    );
+  } finally {
+    redis.disconnect();
+  }
+  await page.waitForSelector(`#payouts tr[data-payout="${refunded.id}"]`, { timeout: 10_000 });
+  expect((await rows())[0]).toEqual(expected(refunded, 'refunded', 'requester', '0.0015 ETH'));
+  expect(await page.textContent('#payouts-message')).toBe('');
+  await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-payouts.png'), fullPage: true });
+});
+
 function envelope(id: string, event: Record<string, unknown>) {
   return { id, at: new Date().toISOString(), event } as {
     id: string;
@@ -547,10 +622,53 @@ async function fetchUrlInPage(page: Page, url: string): Promise<Buffer> {
   return Buffer.from(bytes as number[]);
 }
 
+/** Signs the page in with `key`, signing out whoever was signed in. */
+async function signInAs(page: Page, key: string): Promise<void> {
+  await page.goto(`${web.url}/dashboard`);
+  await page.waitForSelector('#sign-out, #sign-in input[name="apiKey"]');
+  if (await page.$('#sign-out')) await signOut(page);
+  await signIn(page, web.url, key);
+}
+
+/** A node row straight in the database (never logged in). */
+function insertNode(name: string, lastSeenAt = new Date()) {
+  return prisma.node.create({
+    data: { address: Wallet.createRandom().address, name, lastSeenAt },
+  });
+}
+
+/**
+ * A ledger entry of a job and the confirmed escrow transaction it came with, as the settlement
+ * writes them: settled to a node, slashed from one, or refunded to the requester.
+ */
+async function onChain(
+  jobId: string,
+  seq: number,
+  entry: {
+    kind: 'SETTLED' | 'SLASHED' | 'REFUNDED';
+    address: string;
+    amountWei: string;
+    nodeId?: string;
+  },
+) {
+  const txHash = `0x${randomUUID().replace(/-/g, '').repeat(2)}`;
+  const txKind = ({ SETTLED: 'SETTLE', SLASHED: 'SLASH', REFUNDED: 'CLOSE' } as const)[entry.kind];
+  const tx = await prisma.chainTx.create({
+    data: { jobId, seq, kind: txKind, status: 'CONFIRMED', args: {}, txHash, blockNumber: 1 },
+  });
+  const { id } = await prisma.ledgerEntry.create({ data: { jobId, ...entry, chainTxId: tx.id } });
+  return { id, txHash, ...entry };
+}
+
 /** A planned job of this key, straight in the database (cancelled, so no agent leases it). */
-async function insertLargeJob(frames: number, tilesX: number, tilesY: number): Promise<string> {
+async function insertJob(
+  frames: number,
+  tilesX: number,
+  tilesY: number,
+  owner = 'dashboard-artist',
+): Promise<string> {
   const key = await prisma.apiKey.findFirstOrThrow({
-    where: { name: 'dashboard-artist' },
+    where: { name: owner },
     orderBy: { createdAt: 'desc' },
   });
   const sha256 = randomUUID().replace(/-/g, '').padEnd(64, '0');
