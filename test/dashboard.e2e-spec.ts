@@ -447,6 +447,7 @@ test('a cheater is caught while the page watches: its tiles go rejected, are re-
     for (const { nodeId } of workers) {
       const r = `#nodes tr[data-node="${nodeId}"]`;
       await page.waitForSelector(r);
+      expect(await nodeCell(page, r, 'status')).toMatch(/^online/);
       expect(await nodeCell(page, r, 'capabilities')).toMatch(/^Blender \d+\.\d+.* threads/);
       expect(await nodeCell(page, r, 'reputation')).toMatch(/^\d+%/);
     }
@@ -547,6 +548,75 @@ test("the payouts page lists settlements, slashes and refunds of the requester's
   await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-payouts.png'), fullPage: true });
 });
 
+test('the nodes page shows who is online, what each node holds, its throughput and earnings, and turns a quiet node offline without an event', async () => {
+  await signInAs(page, await createApiKey('nodes-operator', { admin: true }));
+  // Nodes straight in the database: one holding a lease, having rendered a tile and been paid;
+  // one that polled 45 s ago (online for 15 s more); one gone for 5 minutes.
+  const jobId = await insertJob(1, 2, 1);
+  const [held, done] = await prisma.shard.findMany({
+    where: { jobId },
+    orderBy: { tileX: 'asc' },
+  });
+  const busy = await insertNode('busy');
+  const lease = await prisma.lease.create({
+    data: { shardId: held.id, nodeId: busy.id, expiresAt: new Date(Date.now() + 3600_000) },
+  });
+  await prisma.shard.update({
+    where: { id: held.id },
+    data: { status: 'LEASED', leaseId: lease.id, leaseExpiresAt: lease.expiresAt, nodeId: busy.id },
+  });
+  const earlier = await prisma.lease.create({
+    data: { shardId: done.id, nodeId: busy.id, status: 'COMPLETED', expiresAt: new Date() },
+  });
+  await prisma.result.create({
+    data: {
+      shardId: done.id,
+      leaseId: earlier.id,
+      nodeId: busy.id,
+      storageKey: 'results/none.png',
+      sha256: '0'.repeat(64),
+      signature: '0x',
+      renderMs: 2000,
+    },
+  });
+  await onChain(jobId, 0, {
+    kind: 'SETTLED',
+    address: busy.address,
+    nodeId: busy.id,
+    amountWei: '2000000000000000',
+  });
+  const quiet = await insertNode('quiet', new Date(Date.now() - 45_000));
+  const gone = await insertNode('gone', new Date(Date.now() - 5 * 60_000));
+
+  await page.goto(`${web.url}/dashboard/nodes`);
+  const row = (n: { id: string }) => `#nodes tr[data-node="${n.id}"]`;
+  await page.waitForSelector(row(gone));
+  expect(await nodeCell(page, row(busy), 'status')).toMatch(/^online/);
+  expect(await nodeCell(page, row(busy), 'current shard')).toBe(
+    `${jobId.slice(0, 8)} frame 1 tile 0,0`,
+  );
+  expect(await page.getAttribute(`${row(busy)} a`, 'href')).toBe(`/dashboard/jobs/${jobId}`);
+  expect(await nodeCell(page, row(busy), 'throughput (10 min)')).toBe('1 tiles, 2 s rendering');
+  expect(await nodeCell(page, row(busy), 'tiles')).toBe('1');
+  expect(await nodeCell(page, row(busy), 'earnings')).toBe('0.002 ETH');
+  expect(await nodeCell(page, row(quiet), 'status')).toMatch(/^online/);
+  expect(await nodeCell(page, row(quiet), 'current shard')).toBe('');
+  expect(await nodeCell(page, row(quiet), 'earnings')).toBe('–');
+  expect(await nodeCell(page, row(gone), 'status')).toMatch(/^offline/);
+  await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-nodes-status.png') });
+
+  // Nothing happens on the farm; the page reads the list again by itself and sees the quiet one
+  // offline (the server's online window is a minute since the last poll, the page's refresh 20 s).
+  await page.waitForFunction(
+    `${nodeCellText(row(quiet), 'status')}.startsWith('offline')`,
+    undefined,
+    {
+      timeout: 40_000,
+    },
+  );
+  expect(await nodeCell(page, row(busy), 'status')).toMatch(/^online/);
+});
+
 function envelope(id: string, event: Record<string, unknown>) {
   return { id, at: new Date().toISOString(), event } as {
     id: string;
@@ -602,11 +672,16 @@ async function cellHistories(page: Page): Promise<Record<string, string[]>> {
 
 /** The text of a row's cell on the nodes page, found by its column's heading. */
 async function nodeCell(page: Page, row: string, column: string): Promise<string> {
-  return (await page.evaluate(`(() => {
+  return (await page.evaluate(nodeCellText(row, column))) as string;
+}
+
+/** nodeCell's expression, to run in the page (e.g. to wait for a cell to change). */
+function nodeCellText(row: string, column: string): string {
+  return `(() => {
     const headings = [...document.querySelectorAll('#nodes thead th')].map((th) => th.textContent);
     const row = document.querySelector(${JSON.stringify(row)});
     return row.cells[headings.indexOf(${JSON.stringify(column)})].textContent;
-  })()`)) as string;
+  })()`;
 }
 
 /** Fetches a link's target inside the page (with its session cookie). */
