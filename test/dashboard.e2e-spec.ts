@@ -270,7 +270,7 @@ test('a 300-frame x 16-tile job renders 4,800 cells and applies 100 tile updates
   await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-large-job.png') });
 });
 
-test('the page survives a replica restart (resync on reconnect); cancel ends the leases and stops the grants', async () => {
+test('the page survives a replica restart (resync on reconnect); cancel ends the leases and stops the grants; another requester gets 404 for the job, its views and its events', async () => {
   const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
     width: 160,
     height: 90,
@@ -328,12 +328,37 @@ test('the page survives a replica restart (resync on reconnect); cancel ends the
     headers: { authorization: `Bearer ${apiKey}` },
   });
   expect(again.status).toBe(409);
+  const strangerKey = await createApiKey('stranger');
   const stranger = await fetch(`${web.url}/api/v1/jobs/${job.id}/cancel`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${await createApiKey('stranger')}` },
+    headers: { authorization: `Bearer ${strangerKey}` },
   });
   expect(stranger.status).toBe(404);
+  // Nor its read models and its event stream, which its owner's key reads.
+  const views = [
+    `/api/v1/dashboard/jobs/${job.id}`,
+    `/api/v1/dashboard/jobs/${job.id}/timeline`,
+    `/api/v1/dashboard/jobs/${job.id}/tiles/1/0/0`,
+    `/api/v1/events?job=${job.id}`,
+  ];
+  for (const path of views) {
+    expect([path, await statusOf(path, apiKey)]).toEqual([path, 200]);
+    expect([path, await statusOf(path, strangerKey)]).toEqual([path, 404]);
+  }
+  for (const path of [
+    `/api/v1/dashboard/jobs/${job.id}/frames.zip`,
+    `/api/v1/dashboard/jobs/${job.id}/frames/1`,
+  ]) {
+    expect([path, await statusOf(path, strangerKey)]).toEqual([path, 404]);
+  }
 });
+
+/** The status of a GET with this key (the body, an endless event stream for one, is not read). */
+async function statusOf(path: string, key: string): Promise<number> {
+  const res = await fetch(`${web.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  await res.body?.cancel();
+  return res.status;
+}
 
 test('a cheater is caught while the page watches: its tiles go rejected, are re-rendered and verified, the verdict shows; the farm view shows the blocklist', async () => {
   const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
