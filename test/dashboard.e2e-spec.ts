@@ -1,7 +1,8 @@
 // The dashboard in a real browser (headless Chromium via playwright-core) against a real farm: two
 // coordinator replicas (agents on one, the browser on the other, so live events cross replicas
 // through Redis), real agents and Blender. A job submitted from the page fills its grid live and
-// shows its frames; a 4,800-tile job stays responsive; a cheater's rejected tile shows its verdict.
+// shows its frames; a 4,800-tile job stays responsive; a cheater's tiles go rejected and are redone
+// live, and the tile shows its verdict.
 import { makeTestScene } from '@tessera/blender';
 import { Wallet } from 'ethers';
 import { unzipSync } from 'fflate';
@@ -103,29 +104,22 @@ test('a job submitted from the page fills its grid live; frames appear, open and
   // No agent yet: the whole grid is queued. Then record every state a cell takes, live.
   await page.waitForFunction(gridSize(12));
   expect(await page.evaluate(count('queued'))).toBe(12);
-  await page.evaluate(`
-    window.seen = new Set();
-    window.sameDocument = true;
-    new MutationObserver((records) => {
-      for (const r of records) {
-        const state = /s-([a-z]+)/.exec(r.target.className);
-        if (state) window.seen.add(state[1]);
-      }
-    }).observe(document.getElementById('grid'), {
-      subtree: true, attributes: true, attributeFilter: ['class'],
-    });`);
+  await recordCellStates(page);
   startHonestAgents(2);
 
   await page.waitForSelector('#grid img[data-frame]', { timeout: 180_000 });
   await page.waitForFunction(`${count('verified')} === 12`, undefined, { timeout: 180_000 });
   await page.waitForFunction(`document.querySelectorAll('#grid img[data-frame]').length === 3`);
   await page.waitForSelector('#job-status:text("COMPLETED")');
-  const live = (await page.evaluate(
-    `({ seen: [...window.seen], sameDocument: window.sameDocument })`,
-  )) as { seen: string[]; sameDocument: boolean };
-  // Filled by events, not by reloading: the cells went through leased to verified.
-  expect(live.sameDocument).toBe(true);
-  expect(live.seen).toEqual(expect.arrayContaining(['leased', 'verified']));
+  // Filled by events, not by reloading: every cell went from queued through leased to verified.
+  expect(await page.evaluate('window.sameDocument')).toBe(true);
+  const histories = await cellHistories(page);
+  expect(Object.keys(histories)).toHaveLength(12);
+  for (const states of Object.values(histories)) {
+    expect(states[0]).toBe('queued');
+    expect(states.indexOf('leased')).toBeGreaterThan(0);
+    expect(states.at(-1)).toBe('verified');
+  }
 
   // The timeline told it live: planned, each frame's first lease, its verified tiles, assembled.
   await page.waitForSelector('#timeline .k-finished:has-text("job completed")');
@@ -180,20 +174,12 @@ test('a job submitted from the page fills its grid live; frames appear, open and
 });
 
 test('a 300-frame x 16-tile job renders 4,800 cells and applies 100 tile updates in under 100 ms', async () => {
-  const jobId = await insertLargeJob(300, 4, 4);
+  const jobId = await insertJob(300, 4, 4);
   // What the escrow gave back when it was cancelled (this farm has no chain: written here).
-  const txHash = `0x${randomUUID().replace(/-/g, '').repeat(2)}`;
-  const close = await prisma.chainTx.create({
-    data: { jobId, seq: 0, kind: 'CLOSE', status: 'CONFIRMED', args: {}, txHash },
-  });
-  await prisma.ledgerEntry.create({
-    data: {
-      jobId,
-      kind: 'REFUNDED',
-      address: Wallet.createRandom().address,
-      amountWei: '1250000000000000',
-      chainTxId: close.id,
-    },
+  const { txHash } = await onChain(jobId, 0, {
+    kind: 'REFUNDED',
+    address: Wallet.createRandom().address,
+    amountWei: '1250000000000000',
   });
   await page.goto(`${web.url}/dashboard/jobs/${jobId}`);
   await page.waitForFunction(gridSize(4800), undefined, { timeout: 60_000 });
@@ -284,7 +270,7 @@ test('a 300-frame x 16-tile job renders 4,800 cells and applies 100 tile updates
   await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-large-job.png') });
 });
 
-test('the page survives a replica restart (resync on reconnect); cancel ends the leases and stops the grants', async () => {
+test('the page survives a replica restart (resync on reconnect); cancel ends the leases and stops the grants; another requester gets 404 for the job, its views and its events', async () => {
   const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
     width: 160,
     height: 90,
@@ -342,14 +328,39 @@ test('the page survives a replica restart (resync on reconnect); cancel ends the
     headers: { authorization: `Bearer ${apiKey}` },
   });
   expect(again.status).toBe(409);
+  const strangerKey = await createApiKey('stranger');
   const stranger = await fetch(`${web.url}/api/v1/jobs/${job.id}/cancel`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${await createApiKey('stranger')}` },
+    headers: { authorization: `Bearer ${strangerKey}` },
   });
   expect(stranger.status).toBe(404);
+  // Nor its read models and its event stream, which its owner's key reads.
+  const views = [
+    `/api/v1/dashboard/jobs/${job.id}`,
+    `/api/v1/dashboard/jobs/${job.id}/timeline`,
+    `/api/v1/dashboard/jobs/${job.id}/tiles/1/0/0`,
+    `/api/v1/events?job=${job.id}`,
+  ];
+  for (const path of views) {
+    expect([path, await statusOf(path, apiKey)]).toEqual([path, 200]);
+    expect([path, await statusOf(path, strangerKey)]).toEqual([path, 404]);
+  }
+  for (const path of [
+    `/api/v1/dashboard/jobs/${job.id}/frames.zip`,
+    `/api/v1/dashboard/jobs/${job.id}/frames/1`,
+  ]) {
+    expect([path, await statusOf(path, strangerKey)]).toEqual([path, 404]);
+  }
 });
 
-test('a cheater is caught: its tile shows as rejected with the verdict, and the farm view shows the blocklist', async () => {
+/** The status of a GET with this key (the body, an endless event stream for one, is not read). */
+async function statusOf(path: string, key: string): Promise<number> {
+  const res = await fetch(`${web.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  await res.body?.cancel();
+  return res.status;
+}
+
+test('a cheater is caught while the page watches: its tiles go rejected, are re-rendered and verified, the verdict shows; the farm view shows the blocklist', async () => {
   const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
     width: 128,
     height: 72,
@@ -373,8 +384,14 @@ test('a cheater is caught: its tile shows as rejected with the verdict, and the 
       overlap: 4,
       verification: 'paranoid',
     });
+    // Watched live from planning on: the grid records what each cell goes through.
+    await page.goto(`${web.url}/dashboard/jobs/${submitted.id}`);
+    await page.waitForFunction(gridSize(18), undefined, { timeout: 120_000 });
+    await recordCellStates(page);
     const job = await client.waitForJob(submitted.id, { timeoutMs: 240_000, intervalMs: 500 });
     expect(job.status).toBe('COMPLETED');
+    await page.waitForSelector('#job-status:text("COMPLETED")');
+    await page.waitForFunction(`${count('verified')} === 18`);
 
     // A work tile of the cheater's that was thrown away, and a verdict that failed it.
     const rejected = await prisma.result.findMany({
@@ -398,8 +415,22 @@ test('a cheater is caught: its tile shows as rejected with the verdict, and the 
     )!;
     const expected = verdicts.find((v) => v.resultA === blamed.id || v.resultB === blamed.id)!;
 
-    await page.goto(`${web.url}/dashboard/jobs/${job.id}`);
-    await page.waitForFunction(gridSize(18));
+    // The conviction threw the cheater's tiles away while the page watched: the resync it caused
+    // showed some of them rejected (waiting) or re-rendering, and they were verified afterwards.
+    expect(await page.evaluate('window.sameDocument')).toBe(true);
+    const histories = await cellHistories(page);
+    console.log(
+      `cheater job, cells that were redone: ${Object.values(histories)
+        .filter((h) => h.includes('rejected') || h.includes('rerendering'))
+        .map((h) => h.join(' > '))
+        .join('; ')}`,
+    );
+    const redone = Object.values(histories).filter((states) => {
+      const thrownAway = states.findIndex((s) => s === 'rejected' || s === 'rerendering');
+      return thrownAway >= 0 && states.indexOf('verified', thrownAway) > thrownAway;
+    });
+    expect(redone.length).toBeGreaterThan(0);
+    expect(histories[blamed.shard.id].at(-1)).toBe('verified');
     const cell = `#grid [data-f="${blamed.shard.frameNumber}"][data-x="${blamed.shard.tileX}"][data-y="${blamed.shard.tileY}"]`;
     expect(await page.getAttribute(cell, 'class')).toContain('was-rejected');
     await page.click(cell);
@@ -441,6 +472,7 @@ test('a cheater is caught: its tile shows as rejected with the verdict, and the 
     for (const { nodeId } of workers) {
       const r = `#nodes tr[data-node="${nodeId}"]`;
       await page.waitForSelector(r);
+      expect(await nodeCell(page, r, 'status')).toMatch(/^online/);
       expect(await nodeCell(page, r, 'capabilities')).toMatch(/^Blender \d+\.\d+.* threads/);
       expect(await nodeCell(page, r, 'reputation')).toMatch(/^\d+%/);
     }
@@ -458,6 +490,158 @@ test('a cheater is caught: its tile shows as rejected with the verdict, and the 
   }
 });
 
+test("the payouts page lists settlements, slashes and refunds of the requester's jobs with their transaction hashes, live", async () => {
+  // This farm runs without a chain: what the settlement would have written is written here.
+  await signInAs(page, await createApiKey('payouts-artist'));
+  const jobId = await insertJob(1, 2, 1, 'payouts-artist');
+  const [payee, cheat] = [await insertNode('payee'), await insertNode('slashed')];
+  const settled = await onChain(jobId, 0, {
+    kind: 'SETTLED',
+    address: payee.address,
+    nodeId: payee.id,
+    amountWei: '3000000000000000',
+  });
+  const slashed = await onChain(jobId, 1, {
+    kind: 'SLASHED',
+    address: cheat.address,
+    nodeId: cheat.id,
+    amountWei: '500000000000',
+  });
+  // Another requester's settlement is not listed.
+  const foreign = await onChain(await insertJob(1, 1, 1), 0, {
+    kind: 'SETTLED',
+    address: payee.address,
+    nodeId: payee.id,
+    amountWei: '7',
+  });
+
+  await page.goto(`${web.url}/dashboard/payouts`);
+  await page.waitForSelector(`#payouts tr[data-payout="${slashed.id}"]`);
+  const rows = () =>
+    page.evaluate(`[...document.querySelectorAll('#payouts tbody tr')].map((tr) => ({
+      id: tr.dataset.payout,
+      cells: [...tr.cells].map((td) => td.textContent),
+      amount: tr.querySelector('.amount').title,
+    }))`) as Promise<{ id: string; cells: string[]; amount: string }[]>;
+  // when, kind, job, node, address, amount, transaction, status; newest first
+  const expected = (e: typeof settled, kind: string, node: string, amount: string) => ({
+    id: e.id,
+    cells: [
+      expect.any(String),
+      kind,
+      jobId.slice(0, 8),
+      node,
+      e.address,
+      amount,
+      e.txHash,
+      'confirmed',
+    ],
+    amount: `${e.amountWei} wei`,
+  });
+  expect(await rows()).toEqual([
+    expected(slashed, 'slashed', cheat.id.slice(0, 8), '500 gwei'),
+    expected(settled, 'settled', payee.id.slice(0, 8), '0.003 ETH'),
+  ]);
+  expect(await page.$(`#payouts tr[data-payout="${foreign.id}"]`)).toBeNull();
+
+  // The job's escrow is closed and the rest refunded: the page hears of it and reads the list again.
+  const refunded = await onChain(jobId, 2, {
+    kind: 'REFUNDED',
+    address: Wallet.createRandom().address,
+    amountWei: '1500000000000000',
+  });
+  const redis = new Redis(redisUrl());
+  try {
+    await redis.publish(
+      `${prefix}:farm-events`,
+      JSON.stringify(
+        envelope('refund', {
+          type: 'payout',
+          kind: 'refunded',
+          jobId,
+          amountWei: refunded.amountWei,
+          txHash: refunded.txHash,
+        }),
+      ),
+    );
+  } finally {
+    redis.disconnect();
+  }
+  await page.waitForSelector(`#payouts tr[data-payout="${refunded.id}"]`, { timeout: 10_000 });
+  expect((await rows())[0]).toEqual(expected(refunded, 'refunded', 'requester', '0.0015 ETH'));
+  expect(await page.textContent('#payouts-message')).toBe('');
+  await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-payouts.png'), fullPage: true });
+});
+
+test('the nodes page shows who is online, what each node holds, its throughput and earnings, and turns a quiet node offline without an event', async () => {
+  await signInAs(page, await createApiKey('nodes-operator', { admin: true }));
+  // Nodes straight in the database: one holding a lease, having rendered a tile and been paid;
+  // one that polled 45 s ago (online for 15 s more); one gone for 5 minutes.
+  const jobId = await insertJob(1, 2, 1);
+  const [held, done] = await prisma.shard.findMany({
+    where: { jobId },
+    orderBy: { tileX: 'asc' },
+  });
+  const busy = await insertNode('busy');
+  const lease = await prisma.lease.create({
+    data: { shardId: held.id, nodeId: busy.id, expiresAt: new Date(Date.now() + 3600_000) },
+  });
+  await prisma.shard.update({
+    where: { id: held.id },
+    data: { status: 'LEASED', leaseId: lease.id, leaseExpiresAt: lease.expiresAt, nodeId: busy.id },
+  });
+  const earlier = await prisma.lease.create({
+    data: { shardId: done.id, nodeId: busy.id, status: 'COMPLETED', expiresAt: new Date() },
+  });
+  await prisma.result.create({
+    data: {
+      shardId: done.id,
+      leaseId: earlier.id,
+      nodeId: busy.id,
+      storageKey: 'results/none.png',
+      sha256: '0'.repeat(64),
+      signature: '0x',
+      renderMs: 2000,
+    },
+  });
+  await onChain(jobId, 0, {
+    kind: 'SETTLED',
+    address: busy.address,
+    nodeId: busy.id,
+    amountWei: '2000000000000000',
+  });
+  const quiet = await insertNode('quiet', new Date(Date.now() - 45_000));
+  const gone = await insertNode('gone', new Date(Date.now() - 5 * 60_000));
+
+  await page.goto(`${web.url}/dashboard/nodes`);
+  const row = (n: { id: string }) => `#nodes tr[data-node="${n.id}"]`;
+  await page.waitForSelector(row(gone));
+  expect(await nodeCell(page, row(busy), 'status')).toMatch(/^online/);
+  expect(await nodeCell(page, row(busy), 'current shard')).toBe(
+    `${jobId.slice(0, 8)} frame 1 tile 0,0`,
+  );
+  expect(await page.getAttribute(`${row(busy)} a`, 'href')).toBe(`/dashboard/jobs/${jobId}`);
+  expect(await nodeCell(page, row(busy), 'throughput (10 min)')).toBe('1 tiles, 2 s rendering');
+  expect(await nodeCell(page, row(busy), 'tiles')).toBe('1');
+  expect(await nodeCell(page, row(busy), 'earnings')).toBe('0.002 ETH');
+  expect(await nodeCell(page, row(quiet), 'status')).toMatch(/^online/);
+  expect(await nodeCell(page, row(quiet), 'current shard')).toBe('');
+  expect(await nodeCell(page, row(quiet), 'earnings')).toBe('–');
+  expect(await nodeCell(page, row(gone), 'status')).toMatch(/^offline/);
+  await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-nodes-status.png') });
+
+  // Nothing happens on the farm; the page reads the list again by itself and sees the quiet one
+  // offline (the server's online window is a minute since the last poll, the page's refresh 20 s).
+  await page.waitForFunction(
+    `${nodeCellText(row(quiet), 'status')}.startsWith('offline')`,
+    undefined,
+    {
+      timeout: 40_000,
+    },
+  );
+  expect(await nodeCell(page, row(busy), 'status')).toMatch(/^online/);
+});
+
 function envelope(id: string, event: Record<string, unknown>) {
   return { id, at: new Date().toISOString(), event } as {
     id: string;
@@ -466,13 +650,63 @@ function envelope(id: string, event: Record<string, unknown>) {
   };
 }
 
+/**
+ * From now on the page records every state each grid cell shows, by shard id, in order: class
+ * changes (with the state each replaced, so two changes in one batch both count) and the cells a
+ * resync builds afresh. `window.sameDocument` tells later whether the page was reloaded meanwhile.
+ */
+async function recordCellStates(page: Page): Promise<void> {
+  await page.evaluate(`(() => {
+    const stateOf = (cls) => /\\bs-([a-z]+)/.exec(cls || '')?.[1];
+    const histories = (window.cellHistories = {});
+    const note = (el, cls) => {
+      const state = stateOf(cls);
+      if (!state || !el.dataset?.shard) return;
+      const h = (histories[el.dataset.shard] ??= []);
+      if (h.at(-1) !== state) h.push(state);
+    };
+    const grid = document.getElementById('grid');
+    grid.querySelectorAll('[data-shard]').forEach((el) => note(el, el.className));
+    window.sameDocument = true;
+    new MutationObserver((records) => {
+      const touched = new Set();
+      for (const r of records) {
+        if (r.type === 'attributes') {
+          note(r.target, r.oldValue);
+          touched.add(r.target);
+        } else {
+          for (const n of r.addedNodes) {
+            if (n.nodeType !== 1) continue;
+            if (n.dataset.shard) touched.add(n);
+            n.querySelectorAll('[data-shard]').forEach((el) => touched.add(el));
+          }
+        }
+      }
+      for (const el of touched) note(el, el.className);
+    }).observe(grid, {
+      subtree: true, childList: true, attributes: true, attributeOldValue: true,
+      attributeFilter: ['class'],
+    });
+  })()`);
+}
+
+/** What recordCellStates saw: each cell's states in order, without repeats, by shard id. */
+async function cellHistories(page: Page): Promise<Record<string, string[]>> {
+  return (await page.evaluate('window.cellHistories')) as Record<string, string[]>;
+}
+
 /** The text of a row's cell on the nodes page, found by its column's heading. */
 async function nodeCell(page: Page, row: string, column: string): Promise<string> {
-  return (await page.evaluate(`(() => {
+  return (await page.evaluate(nodeCellText(row, column))) as string;
+}
+
+/** nodeCell's expression, to run in the page (e.g. to wait for a cell to change). */
+function nodeCellText(row: string, column: string): string {
+  return `(() => {
     const headings = [...document.querySelectorAll('#nodes thead th')].map((th) => th.textContent);
     const row = document.querySelector(${JSON.stringify(row)});
     return row.cells[headings.indexOf(${JSON.stringify(column)})].textContent;
-  })()`)) as string;
+  })()`;
 }
 
 /** Fetches a link's target inside the page (with its session cookie). */
@@ -488,10 +722,53 @@ async function fetchUrlInPage(page: Page, url: string): Promise<Buffer> {
   return Buffer.from(bytes as number[]);
 }
 
+/** Signs the page in with `key`, signing out whoever was signed in. */
+async function signInAs(page: Page, key: string): Promise<void> {
+  await page.goto(`${web.url}/dashboard`);
+  await page.waitForSelector('#sign-out, #sign-in input[name="apiKey"]');
+  if (await page.$('#sign-out')) await signOut(page);
+  await signIn(page, web.url, key);
+}
+
+/** A node row straight in the database (never logged in). */
+function insertNode(name: string, lastSeenAt = new Date()) {
+  return prisma.node.create({
+    data: { address: Wallet.createRandom().address, name, lastSeenAt },
+  });
+}
+
+/**
+ * A ledger entry of a job and the confirmed escrow transaction it came with, as the settlement
+ * writes them: settled to a node, slashed from one, or refunded to the requester.
+ */
+async function onChain(
+  jobId: string,
+  seq: number,
+  entry: {
+    kind: 'SETTLED' | 'SLASHED' | 'REFUNDED';
+    address: string;
+    amountWei: string;
+    nodeId?: string;
+  },
+) {
+  const txHash = `0x${randomUUID().replace(/-/g, '').repeat(2)}`;
+  const txKind = ({ SETTLED: 'SETTLE', SLASHED: 'SLASH', REFUNDED: 'CLOSE' } as const)[entry.kind];
+  const tx = await prisma.chainTx.create({
+    data: { jobId, seq, kind: txKind, status: 'CONFIRMED', args: {}, txHash, blockNumber: 1 },
+  });
+  const { id } = await prisma.ledgerEntry.create({ data: { jobId, ...entry, chainTxId: tx.id } });
+  return { id, txHash, ...entry };
+}
+
 /** A planned job of this key, straight in the database (cancelled, so no agent leases it). */
-async function insertLargeJob(frames: number, tilesX: number, tilesY: number): Promise<string> {
+async function insertJob(
+  frames: number,
+  tilesX: number,
+  tilesY: number,
+  owner = 'dashboard-artist',
+): Promise<string> {
   const key = await prisma.apiKey.findFirstOrThrow({
-    where: { name: 'dashboard-artist' },
+    where: { name: owner },
     orderBy: { createdAt: 'desc' },
   });
   const sha256 = randomUUID().replace(/-/g, '').padEnd(64, '0');

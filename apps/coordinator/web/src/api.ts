@@ -136,6 +136,23 @@ export interface NodeView {
   earnings: string | null;
 }
 
+/** One settlement, slash or refund, as GET /api/v1/payouts lists it (`items`, newest first). */
+export interface Payout {
+  id: string;
+  kind: 'settled' | 'slashed' | 'refunded';
+  jobId: string;
+  /** the paid or slashed node; null for a refund to the requester */
+  nodeId: string | null;
+  /** payee, slashed operator or refunded requester */
+  address: string;
+  amountWei: string;
+  /** null until the transaction is signed */
+  txHash: string | null;
+  blockNumber: number | null;
+  status: 'pending' | 'sent' | 'confirmed' | 'failed' | null;
+  createdAt: string;
+}
+
 export interface Me {
   name: string;
   admin: boolean;

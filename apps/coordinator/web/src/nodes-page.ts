@@ -1,6 +1,13 @@
 import { api, HttpError, NodeView } from './api.js';
-import { duration, h, short, time } from './dom.js';
+import { duration, h, short, time, wei } from './dom.js';
 import { LiveFeed, throttle } from './live.js';
+
+/**
+ * A node that stops polling sends no event: it turns offline on the server a minute after its
+ * last poll (and its throughput window moves on), so the page reads the list again this often.
+ * One small read per open page every 20 s, however many nodes.
+ */
+const REFRESH_MS = 20_000;
 
 /** The farm's nodes (admin keys): status, capabilities, current work, throughput, reputation. */
 export function nodesPage(root: HTMLElement): void {
@@ -50,6 +57,7 @@ export function nodesPage(root: HTMLElement): void {
   };
   const reload = throttle(() => void load(), 2000);
   new LiveFeed('/api/v1/events', { snapshot: load, apply: reload }).start();
+  window.setInterval(() => document.hidden || reload(), REFRESH_MS);
 }
 
 function row(n: NodeView): HTMLElement {
@@ -103,7 +111,7 @@ function row(n: NodeView): HTMLElement {
         ),
       ),
     ),
-    h('td', {}, n.earnings ?? '–'),
+    h('td', { title: n.earnings && `${n.earnings} wei` }, wei(n.earnings)),
   );
 }
 
