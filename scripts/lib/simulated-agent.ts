@@ -2,7 +2,13 @@
 // upload to the presigned URL, signed completion) without Blender, uploading a tiny PNG instead of
 // a render. Used by the lease-concurrency e2e test and the coordinator benchmarks; the seeding
 // helper puts a planned job straight into the database, so no scene has to be inspected.
-import { CompleteRequest, completionMessage, LeaseGrant, sessionMessage } from '@tessera/protocol';
+import {
+  CompleteRequest,
+  completionMessage,
+  eip191Sign,
+  LeaseGrant,
+  sessionMessage,
+} from '@tessera/protocol';
 import { HDNodeWallet, Wallet } from 'ethers';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -11,7 +17,6 @@ import sharp from 'sharp';
 import { JobsRepository } from '../../apps/coordinator/src/jobs/jobs.repository';
 import { planJob } from '../../apps/coordinator/src/planning/planner';
 import { PrismaService } from '../../apps/coordinator/src/prisma/prisma.service';
-import { MessageSigner } from '../../apps/coordinator/src/auth/message-signer';
 
 export interface HttpResult<T> {
   status: number;
@@ -105,7 +110,6 @@ export interface LeaseResult {
 }
 
 /** libsecp256k1 signs in microseconds where ethers' JavaScript takes milliseconds. */
-const signer = new MessageSigner();
 
 /** One node: its own wallet (so its own identity) and session token. */
 export class SimulatedAgent {
@@ -126,7 +130,8 @@ export class SimulatedAgent {
       address: this.wallet.address,
     });
     if (c.status !== 201 && c.status !== 200) throw new Error(`challenge: ${c.status}`);
-    const signature = await this.wallet.signMessage(
+    const signature = eip191Sign(
+      this.wallet.privateKey,
       sessionMessage(this.wallet.address, c.body.nonce),
     );
     const s = await postJson<{ token: string }>(`${base}/api/v1/nodes/session`, undefined, {
@@ -175,7 +180,7 @@ export class SimulatedAgent {
     return {
       sha256: tile.sha256,
       renderMs,
-      signature: signer.sign(this.wallet.privateKey, completionMessage(leaseId, tile.sha256)),
+      signature: eip191Sign(this.wallet.privateKey, completionMessage(leaseId, tile.sha256)),
     };
   }
 

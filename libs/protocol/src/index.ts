@@ -157,3 +157,5 @@ export function nodeSatisfiesJob(
   }
   return true;
 }
+
+export { eip191Sign, eip191SignedBy } from './signing';

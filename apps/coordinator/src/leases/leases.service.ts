@@ -10,7 +10,7 @@ import {
   UnauthorizedException,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import { completionMessage, CompleteRequest, LeaseGrant } from '@tessera/protocol';
+import { completionMessage, CompleteRequest, eip191SignedBy, LeaseGrant } from '@tessera/protocol';
 import { checkPng, pngHeaderSize } from '@tessera/verification';
 import { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
@@ -26,7 +26,6 @@ import { JobFactsRepository } from './job-facts.repository';
 import { GrantedLeases, LeaseFacts } from './granted-leases';
 import { LeasesRepository } from './leases.repository';
 import { resultKey } from './result-key';
-import { MessageSigner } from '../auth/message-signer';
 
 const RESULT_CONTENT_TYPE = 'image/png';
 /** A node's last-seen time is written at most this often per replica (it is informational). */
@@ -52,7 +51,6 @@ export class LeasesService implements OnModuleDestroy {
   ) {}
 
   private readonly touched = new Map<string, number>();
-  private readonly signer = new MessageSigner();
   private readonly granted = new GrantedLeases();
   // A completion is answered once its shard is in the verification queue, as before batching.
   private readonly toVerify = new Batcher<string>(
@@ -286,7 +284,7 @@ export class LeasesService implements OnModuleDestroy {
   private checkSignature(node: NodeClaims, message: string, signature: string) {
     let signed: boolean;
     try {
-      signed = this.signer.signedBy(node.address, message, signature);
+      signed = eip191SignedBy(node.address, message, signature);
     } catch {
       throw new UnauthorizedException('malformed result signature');
     }

@@ -5,10 +5,14 @@ import {
   ServiceUnavailableException,
   UnauthorizedException,
 } from '@nestjs/common';
-import { ChallengeResponse, sessionMessage, SessionResponse } from '@tessera/protocol';
+import {
+  ChallengeResponse,
+  eip191SignedBy,
+  sessionMessage,
+  SessionResponse,
+} from '@tessera/protocol';
 import { getAddress } from 'ethers';
 import { randomBytes } from 'node:crypto';
-import { MessageSigner } from '../auth/message-signer';
 import { signSessionToken } from '../auth/session-token';
 import { Chain, CHAIN } from '../chain/chain';
 import { APP_CONFIG, AppConfig } from '../config/config';
@@ -20,8 +24,6 @@ const CHALLENGE_TTL_MS = 5 * 60_000;
 /** Nodes prove they hold the key of their Ethereum address: challenge, EIP-191 signature, token. */
 @Injectable()
 export class NodesService {
-  private readonly signer = new MessageSigner();
-
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CHAIN) private readonly chain: Chain | null,
@@ -46,7 +48,7 @@ export class NodesService {
     const address = getAddress(body.address.toLowerCase());
     let signed: boolean;
     try {
-      signed = this.signer.signedBy(address, sessionMessage(address, body.nonce), body.signature);
+      signed = eip191SignedBy(address, sessionMessage(address, body.nonce), body.signature);
     } catch {
       throw new UnauthorizedException('malformed signature');
     }

@@ -2,6 +2,7 @@ import {
   API_PREFIX,
   ChallengeResponse,
   CompleteRequest,
+  eip191Sign,
   HeartbeatResponse,
   LeaseGrant,
   sessionMessage,
@@ -10,7 +11,7 @@ import {
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { Signer } from 'ethers';
+import { BaseWallet, type Signer } from 'ethers';
 import type { SceneDownload } from '../scenes/scene-cache';
 
 /** GET /api/v1/nodes/me/earnings: wei amounts as decimal strings. */
@@ -72,9 +73,7 @@ export class CoordinatorClient {
     const challenge = await this.call<ChallengeResponse>('POST', '/nodes/challenge', {
       address: this.wallet.address,
     });
-    const signature = await this.wallet.signMessage(
-      sessionMessage(this.wallet.address, challenge.nonce),
-    );
+    const signature = await this.signMessage(sessionMessage(this.wallet.address, challenge.nonce));
     const session = await this.call<SessionResponse>('POST', '/nodes/session', {
       address: this.wallet.address,
       nonce: challenge.nonce,
@@ -125,7 +124,9 @@ export class CoordinatorClient {
     return this.call<NodeEarnings>('GET', '/nodes/me/earnings', undefined);
   }
 
-  signMessage(message: string): Promise<string> {
+  /** EIP-191, as the coordinator checks it: natively when the key is in memory (once per tile). */
+  async signMessage(message: string): Promise<string> {
+    if (this.wallet instanceof BaseWallet) return eip191Sign(this.wallet.privateKey, message);
     return this.wallet.signMessage(message);
   }
 
