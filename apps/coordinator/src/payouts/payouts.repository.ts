@@ -34,6 +34,17 @@ export interface LedgerWrite {
 
 const big = (d: Prisma.Decimal | null | undefined): bigint => BigInt(d ? d.toFixed(0) : 0);
 
+/** A step back to before it was signed: a new signature, nonce and hash come when it is sent. */
+const UNSIGNED = {
+  fromAddress: null,
+  nonce: null,
+  rawTx: null,
+  txHash: null,
+  blockNumber: null,
+  blockHash: null,
+  sentAt: null,
+} as const;
+
 @Injectable()
 export class PayoutsRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -330,16 +341,7 @@ export class PayoutsRepository {
   unsignReverted(txId: string) {
     return this.prisma.chainTx.updateMany({
       where: { id: txId, status: 'SENT' },
-      data: {
-        status: 'PENDING',
-        fromAddress: null,
-        nonce: null,
-        rawTx: null,
-        txHash: null,
-        blockNumber: null,
-        blockHash: null,
-        sentAt: null,
-      },
+      data: { status: 'PENDING', ...UNSIGNED },
     });
   }
 
@@ -371,17 +373,7 @@ export class PayoutsRepository {
       if (count === 0) return false;
       await tx.chainTx.updateMany({
         where: { jobId, status: 'FAILED' },
-        data: {
-          status: 'PENDING',
-          fromAddress: null,
-          nonce: null,
-          rawTx: null,
-          txHash: null,
-          blockNumber: null,
-          blockHash: null,
-          sentAt: null,
-          error: null,
-        },
+        data: { status: 'PENDING', ...UNSIGNED, error: null },
       });
       return true;
     });
