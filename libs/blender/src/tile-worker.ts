@@ -327,11 +327,14 @@ export class BlenderTileWorker {
   }
 
   private memoryLimitError(how = ''): TileWorkerError {
-    return new TileWorkerError(
-      'MEMORY_LIMIT',
-      `Blender ran out of memory under the limit of ${this.opts.addressSpaceBytes} bytes of address space${how}`,
-      this.proc.outputTail(),
-    );
+    const { maxRssBytes, addressSpaceBytes } = this.opts;
+    // With both limits set, which one stops a render depends on how fast it allocates; the
+    // operator set the resident one, so that is the limit the reason names either way.
+    const message =
+      maxRssBytes !== undefined
+        ? `Blender exceeded the memory limit of ${maxRssBytes} bytes: an allocation failed under its address-space cap of ${addressSpaceBytes} bytes${how}`
+        : `Blender ran out of memory under the limit of ${addressSpaceBytes} bytes of address space${how}`;
+    return new TileWorkerError('MEMORY_LIMIT', message, this.proc.outputTail());
   }
 
   private idle(): Promise<void> {
