@@ -83,8 +83,8 @@ export class VerificationService {
     // A lease that was in flight when its node was convicted: the result is not taken.
     if (facts.blocked) {
       await this.repo.discardResults([result.id]);
-      this.signal.notify();
       this.events.publish({ type: 'job.changed', jobId: facts.jobId, reason: 'result dropped' });
+      this.signal.notify();
       return facts.frameId;
     }
     if (facts.kind === 'CHECK') {
@@ -292,8 +292,8 @@ export class VerificationService {
     if (outcome === 'UNRESOLVED') {
       // Nobody can be blamed: both renders are redone by other nodes.
       await this.repo.discardResults([a.id, ...(b ? [b.id] : [])]);
-      this.signal.notify();
       this.events.publish({ type: 'job.changed', jobId: check.jobId, reason: 'dispute redone' });
+      this.signal.notify();
       return;
     }
     const [winner, loser] = aOk ? [a, b!] : [b!, a];
@@ -330,8 +330,10 @@ export class VerificationService {
         `node ${loser.nodeId} convicted on job ${jobId}; ${frames.length} frame(s) reopened`,
       );
     }
-    this.signal.notify();
+    // The change goes out before waiting agents are woken: a page then hears of it before the
+    // redone tiles' new leases, and shows them as re-rendering rather than as first leases.
     this.events.publish({ type: 'job.changed', jobId, reason: 'node convicted' });
+    this.signal.notify();
   }
 
   private async issueCheck(
