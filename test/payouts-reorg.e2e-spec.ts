@@ -37,6 +37,9 @@ beforeAll(async () => {
     escrow: escrow.connect(coordinator),
     chainId: chain.chainId,
     confirmations: CONFIRMATIONS,
+    // the defaults: nothing here stays unmined that long
+    repriceMs: 120_000,
+    maxFeePerGas: null,
   };
   repo = new PayoutsRepository(prisma);
   txs = new ChainTxService(coordinatorChain, repo);
