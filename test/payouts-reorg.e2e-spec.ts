@@ -3,20 +3,29 @@
 // re-broadcast from the stored signed transaction and counts once, only at CHAIN_CONFIRMATIONS.
 // A step the escrow refuses for now (paused, the coordinator's key without its role), at the
 // estimate or after it was mined, waits with its reason and goes through once the escrow accepts
-// it; a step that breaks the escrow's rules fails with its reason.
+// it; a step that breaks the escrow's rules fails with its reason. A step priced under a risen
+// base fee is replaced by fee (same nonce, higher fees) and pays once, whichever of its
+// transactions is mined; at CHAIN_MAX_FEE_PER_GAS_WEI it waits with a note.
 import {
   COORDINATOR_ROLE,
   deployLocalEscrow,
   EscrowClient,
+  escrowEvents,
   jobIdToBytes32,
   LocalChain,
   startLocalChain,
 } from '@tessera/escrow';
+import { toQuantity, Transaction } from 'ethers';
 import { createHash, randomUUID } from 'node:crypto';
 import { Chain } from '../apps/coordinator/src/chain/chain';
+import { loadConfig } from '../apps/coordinator/src/config/config';
+import { EventsService } from '../apps/coordinator/src/events/events.service';
 import { ChainTxService } from '../apps/coordinator/src/payouts/chain-tx.service';
+import { bumped } from '../apps/coordinator/src/payouts/fee-bump';
 import { PayoutsRepository } from '../apps/coordinator/src/payouts/payouts.repository';
+import { SettlementService } from '../apps/coordinator/src/payouts/settlement.service';
 import { testPrisma } from './support/farm';
+import { redisUrl, uniqueQueuePrefix } from './support/test-env';
 
 jest.setTimeout(120_000);
 
@@ -24,6 +33,7 @@ const CONFIRMATIONS = 3;
 const prisma = testPrisma();
 let chain: LocalChain;
 let escrow: EscrowClient;
+let coordinatorChain: Chain;
 let txs: ChainTxService;
 let repo: PayoutsRepository;
 
@@ -31,12 +41,15 @@ beforeAll(async () => {
   chain = await startLocalChain({ accounts: 6 });
   const coordinator = chain.accounts[1];
   escrow = await deployLocalEscrow(chain);
-  const coordinatorChain: Chain = {
+  coordinatorChain = {
     provider: chain.provider,
     signer: coordinator,
     escrow: escrow.connect(coordinator),
     chainId: chain.chainId,
     confirmations: CONFIRMATIONS,
+    // the defaults: nothing here stays unmined that long
+    repriceMs: 120_000,
+    maxFeePerGas: null,
   };
   repo = new PayoutsRepository(prisma);
   txs = new ChainTxService(coordinatorChain, repo);
@@ -327,5 +340,222 @@ describe('a step the escrow refuses for now', () => {
     expect(await txs.advance(await step.row(), step.jobKey)).toBe('confirmed');
     expect(await escrow.balanceOf(operator.address)).toBe(before + 20n);
     expect(await escrow.isSettled(step.jobKey, 1n)).toBe(true);
+  });
+});
+
+describe('a step that stays unmined (priced under a risen base fee)', () => {
+  /** long enough that a step just sent is not yet due on a busy machine */
+  const REPRICE_MS = 3000;
+  const operator = () => chain.accounts[4];
+  const receipt = (hash: string) => chain.provider.getTransactionReceipt(hash);
+  const setNextBaseFee = (wei: bigint) =>
+    chain.provider.send('hardhat_setNextBlockBaseFeePerGas', [toQuantity(wei)]);
+  /** A coordinator that replaces a sent step after REPRICE_MS, within `maxFeePerGas`. */
+  const repricing = (maxFeePerGas: bigint | null = null) =>
+    new ChainTxService({ ...coordinatorChain, repriceMs: REPRICE_MS, maxFeePerGas }, repo);
+  /** Holds back blocks (the node keeps what it is sent in its pool) until `run` is over. */
+  async function withoutAutomine<T>(run: () => Promise<T>): Promise<T> {
+    await chain.provider.send('evm_setAutomine', [false]);
+    try {
+      return await run();
+    } finally {
+      await chain.provider.send('evm_setAutomine', [true]);
+    }
+  }
+  /**
+   * Sends the step (`send`: one pass of the pipeline), then the base fee rises past what it
+   * offers and a block is mined without it.
+   */
+  async function sendAndStrand(
+    step: Awaited<ReturnType<typeof jobWithSettleStep>>,
+    send: () => Promise<string>,
+  ) {
+    expect(await send()).toBe('waiting');
+    const sent = await step.row();
+    expect(sent.status).toBe('SENT');
+    const signed = Transaction.from(sent.rawTx!);
+    await setNextBaseFee(signed.maxFeePerGas! * 2n);
+    await mine();
+    expect(await receipt(sent.txHash!)).toBeNull();
+    return { sent, signed };
+  }
+
+  let events: EventsService;
+  beforeAll(async () => {
+    events = new EventsService(
+      loadConfig({ REDIS_URL: redisUrl(), QUEUE_PREFIX: uniqueQueuePrefix('reorg') }),
+    );
+    await events.onModuleInit();
+  });
+  afterAll(() => events?.onModuleDestroy());
+
+  it('replaces it with higher fees and the same nonce, and it pays once', async () => {
+    const service = repricing();
+    const settlement = new SettlementService(
+      loadConfig({}),
+      coordinatorChain,
+      repo,
+      service,
+      events,
+    );
+    const step = await jobWithSettleStep(operator().address, 50n);
+    const before = await escrow.balanceOf(operator().address);
+
+    const { first, replaced } = await withoutAutomine(async () => {
+      const { sent: first, signed: firstTx } = await sendAndStrand(step, () =>
+        settlement.settle(step.jobId),
+      );
+
+      // not due yet: the same transaction is broadcast again, nothing else
+      expect(await settlement.settle(step.jobId)).toBe('waiting');
+      expect(await step.row()).toMatchObject({ txHash: first.txHash, replacedHashes: [] });
+
+      await sleep(REPRICE_MS + 200);
+      expect(await settlement.settle(step.jobId)).toBe('waiting');
+      const replaced = await step.row();
+      expect(replaced).toMatchObject({
+        status: 'SENT',
+        nonce: first.nonce,
+        replacedHashes: [first.txHash],
+        error: null,
+      });
+      expect(replaced.txHash).not.toBe(first.txHash);
+      const bump = Transaction.from(replaced.rawTx!);
+      expect(bump.hash).toBe(replaced.txHash);
+      expect(bump.from).toBe(firstTx.from);
+      expect(bump.nonce).toBe(firstTx.nonce);
+      expect(bump.to).toBe(firstTx.to);
+      expect(bump.data).toBe(firstTx.data);
+      expect(bump.gasLimit).toBe(firstTx.gasLimit);
+      expect(bump.maxFeePerGas!).toBeGreaterThanOrEqual(bumped(firstTx.maxFeePerGas!));
+      expect(bump.maxPriorityFeePerGas!).toBeGreaterThanOrEqual(
+        bumped(firstTx.maxPriorityFeePerGas!),
+      );
+      // above the base fee of the block to come, which takes it
+      const head = await chain.provider.getBlock('latest');
+      expect(bump.maxFeePerGas!).toBeGreaterThan(head!.baseFeePerGas!);
+      await mine();
+      return { first, replaced };
+    });
+
+    expect((await receipt(replaced.txHash!))?.status).toBe(1);
+    expect(await settlement.settle(step.jobId)).toBe('waiting'); // not deep enough yet
+    await mine(CONFIRMATIONS);
+    expect(await settlement.settle(step.jobId)).toBe('settled');
+    expect(await step.row()).toMatchObject({
+      status: 'CONFIRMED',
+      txHash: replaced.txHash,
+      replacedHashes: [first.txHash],
+      outcome: { total: '50' },
+    });
+    expect((await step.job()).payment).toBe('SETTLED');
+    // a further pass changes nothing
+    expect(await settlement.settle(step.jobId)).toBe('nothing');
+
+    // paid once, and the ledger and the chain agree to the wei
+    expect(await receipt(first.txHash!)).toBeNull();
+    const ledger = await prisma.ledgerEntry.findMany({ where: { jobId: step.jobId } });
+    expect(ledger.map((e) => [e.kind, e.address, e.amountWei.toFixed(0), e.chainTxId])).toEqual([
+      ['SETTLED', operator().address, '50', replaced.id],
+    ]);
+    expect(await escrow.balanceOf(operator().address)).toBe(before + 50n);
+    expect((await escrow.getJob(step.jobKey)).spent).toBe(50n);
+    const logs = await chain.provider.getLogs({
+      address: escrow.address,
+      topics: [null, step.jobKey],
+      fromBlock: 0,
+    });
+    const settled = escrowEvents(logs).filter((e) => e.name === 'BatchSettled');
+    expect(settled.map((e) => [String(e.args.total), e.log.transactionHash])).toEqual([
+      ['50', replaced.txHash],
+    ]);
+  });
+
+  it('counts an earlier transaction mined after its replacement was stored, not sent', async () => {
+    const service = repricing();
+    const step = await jobWithSettleStep(operator().address, 25n);
+    const before = await escrow.balanceOf(operator().address);
+    const { sent, replacement } = await withoutAutomine(async () => {
+      const { sent, signed } = await sendAndStrand(step, async () =>
+        service.advance(await step.row(), step.jobKey),
+      );
+      // a replica signs a replacement and stores it, then dies before broadcasting it
+      const raw = await coordinatorChain.signer.signTransaction({
+        type: 2,
+        chainId: chain.chainId,
+        nonce: signed.nonce,
+        to: signed.to,
+        data: signed.data,
+        gasLimit: signed.gasLimit,
+        maxFeePerGas: bumped(signed.maxFeePerGas!),
+        maxPriorityFeePerGas: bumped(signed.maxPriorityFeePerGas!),
+      });
+      const replacement = Transaction.from(raw).hash!;
+      expect(
+        await repo.replaceSent({ ...sent, txHash: sent.txHash! }, { raw, hash: replacement }),
+      ).toBe(true);
+      // the fees fall before anyone broadcasts it: the first transaction is mined
+      await setNextBaseFee(1n);
+      await mine();
+      return { sent, replacement };
+    });
+    expect((await receipt(sent.txHash!))?.status).toBe(1);
+    expect(await step.row()).toMatchObject({ txHash: replacement, replacedHashes: [sent.txHash] });
+
+    expect(await service.advance(await step.row(), step.jobKey)).toBe('waiting');
+    expect(await step.row()).toMatchObject({ txHash: sent.txHash, replacedHashes: [replacement] });
+    await mine(CONFIRMATIONS);
+    expect(await service.advance(await step.row(), step.jobKey)).toBe('confirmed');
+    expect(await step.row()).toMatchObject({
+      status: 'CONFIRMED',
+      txHash: sent.txHash,
+      outcome: { total: '25' },
+    });
+    expect(await receipt(replacement)).toBeNull();
+    expect(await escrow.balanceOf(operator().address)).toBe(before + 25n);
+  });
+
+  it('waits at CHAIN_MAX_FEE_PER_GAS_WEI with a note, and goes through once fees fall', async () => {
+    const step = await jobWithSettleStep(operator().address, 15n);
+    const before = await escrow.balanceOf(operator().address);
+    const sent = await withoutAutomine(async () => {
+      // room for the first signature at the chain's fees, not for a 12.5% bump
+      const { maxFeePerGas } = await chain.provider.getFeeData();
+      const cap = maxFeePerGas! + maxFeePerGas! / 20n;
+      const service = repricing(cap);
+      const { sent, signed } = await sendAndStrand(step, async () =>
+        service.advance(await step.row(), step.jobKey),
+      );
+      expect(signed.maxFeePerGas).toBe(maxFeePerGas);
+
+      await sleep(REPRICE_MS + 200);
+      expect(await service.advance(await step.row(), step.jobKey)).toBe('waiting');
+      const waiting = await step.row();
+      expect(waiting).toMatchObject({ status: 'SENT', txHash: sent.txHash, replacedHashes: [] });
+      expect(waiting.error).toContain(`${sent.txHash} (nonce ${sent.nonce}) unmined for`);
+      expect(await step.job()).toMatchObject({
+        payment: 'SETTLING',
+        paymentNote:
+          `fees at the cap: a settlement transaction waits unmined at ${maxFeePerGas} wei per ` +
+          `gas; replacing it needs ${bumped(maxFeePerGas!)}, above CHAIN_MAX_FEE_PER_GAS_WEI ` +
+          `(${cap}). It goes through when the chain's fees fall or the cap is raised`,
+      });
+      // still waiting, still the one transaction
+      expect(await service.advance(await step.row(), step.jobKey)).toBe('waiting');
+      expect((await step.row()).txHash).toBe(sent.txHash);
+
+      // the base fee falls back under what it offers: it is mined as it was
+      await setNextBaseFee(1n);
+      await mine();
+      return sent;
+    });
+    const service = repricing();
+    expect((await receipt(sent.txHash!))?.status).toBe(1);
+    expect(await service.advance(await step.row(), step.jobKey)).toBe('waiting');
+    expect(await step.row()).toMatchObject({ error: null, replacedHashes: [] });
+    expect((await step.job()).paymentNote).toBeNull();
+    await mine(CONFIRMATIONS);
+    expect(await service.advance(await step.row(), step.jobKey)).toBe('confirmed');
+    expect(await escrow.balanceOf(operator().address)).toBe(before + 15n);
   });
 });

@@ -13,6 +13,10 @@ export interface Chain {
   escrow: EscrowClient;
   chainId: bigint;
   confirmations: number;
+  /** a sent transaction unmined this long is replaced with higher fees (CHAIN_TX_REPRICE_MS) */
+  repriceMs: number;
+  /** the most a transaction offers per gas, or null: no cap (CHAIN_MAX_FEE_PER_GAS_WEI) */
+  maxFeePerGas: bigint | null;
 }
 
 /**
@@ -44,5 +48,13 @@ export async function connectChain(config: AppConfig): Promise<Chain | null> {
       `COORDINATOR_KEY (${signer.address}) does not hold the escrow's coordinator role`,
     );
   }
-  return { provider, signer, escrow, chainId, confirmations: config.CHAIN_CONFIRMATIONS };
+  return {
+    provider,
+    signer,
+    escrow,
+    chainId,
+    confirmations: config.CHAIN_CONFIRMATIONS,
+    repriceMs: config.CHAIN_TX_REPRICE_MS,
+    maxFeePerGas: config.CHAIN_MAX_FEE_PER_GAS_WEI ?? null,
+  };
 }

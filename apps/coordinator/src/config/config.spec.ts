@@ -34,6 +34,28 @@ describe('loadConfig: chain settings', () => {
     expect(error.message).toMatch(/MIN_STAKE_WEI: must be a whole number of wei/);
   });
 
+  it('replaces stuck transactions after two minutes, with no fee cap unless one is set', () => {
+    const defaults = loadConfig(CHAIN);
+    expect(defaults.CHAIN_TX_REPRICE_MS).toBe(120_000);
+    expect(defaults.CHAIN_MAX_FEE_PER_GAS_WEI).toBeUndefined();
+    const config = loadConfig({
+      ...CHAIN,
+      CHAIN_TX_REPRICE_MS: '30000',
+      CHAIN_MAX_FEE_PER_GAS_WEI: '200000000000',
+    });
+    expect(config.CHAIN_TX_REPRICE_MS).toBe(30_000);
+    expect(config.CHAIN_MAX_FEE_PER_GAS_WEI).toBe(200n * 10n ** 9n);
+    expect(() => loadConfig({ ...CHAIN, CHAIN_TX_REPRICE_MS: '10' })).toThrow(
+      /CHAIN_TX_REPRICE_MS/,
+    );
+    expect(() => loadConfig({ ...CHAIN, CHAIN_MAX_FEE_PER_GAS_WEI: '200 gwei' })).toThrow(
+      /CHAIN_MAX_FEE_PER_GAS_WEI: must be a whole number of wei/,
+    );
+    expect(() => loadConfig({ ...CHAIN, CHAIN_MAX_FEE_PER_GAS_WEI: '0' })).toThrow(
+      /CHAIN_MAX_FEE_PER_GAS_WEI: must be above 0/,
+    );
+  });
+
   it('refuses a key or address of the wrong shape', () => {
     expect(() => loadConfig({ ...CHAIN, COORDINATOR_KEY: '0x1234' })).toThrow(/COORDINATOR_KEY/);
     expect(() => loadConfig({ ...CHAIN, ESCROW_ADDRESS: 'escrow' })).toThrow(/ESCROW_ADDRESS/);

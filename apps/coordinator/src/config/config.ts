@@ -69,6 +69,13 @@ export const configSchema = z
     // Blocks on top of a transaction's block before it counts: deeper than any reorg expected.
     CHAIN_CONFIRMATIONS: z.coerce.number().int().min(1).default(2),
     CHAIN_POLL_MS: z.coerce.number().int().min(50).default(2000),
+    // A sent escrow transaction still unmined after this long is signed again with the same nonce
+    // and higher fees (replacement by fee): one priced under a risen base fee would otherwise
+    // hold its nonce, and every later payment, for good.
+    CHAIN_TX_REPRICE_MS: z.coerce.number().int().min(1000).default(120_000),
+    // The most any escrow transaction may offer per gas (unset: no cap). At the cap, a stuck
+    // transaction waits for the chain's fees to fall, with a note on the job's payment.
+    CHAIN_MAX_FEE_PER_GAS_WEI: wei.refine((v) => v > 0n, 'must be above 0').optional(),
     // Price per work unit (1 MP x 100 samples) for jobs that do not set maxPriceWei.
     DEFAULT_PRICE_WEI: wei.default(1_000_000_000_000n),
     // What a conviction takes from the operator's stake (capped by the contract at the stake).

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decodeEscrowError, EscrowError, escrowEvents, escrowInterface } from '@tessera/escrow';
 import { isError, Transaction, TransactionReceipt } from 'ethers';
 import { Chain, CHAIN } from '../chain/chain';
+import { firstFees, gasFeesOf, replacementFees } from './fee-bump';
 import { ChainTxRow, PayoutsRepository } from './payouts.repository';
 import type { SettleArgs, SlashArgs } from './settlement-plan';
 
@@ -9,6 +10,10 @@ export type TxProgress = 'confirmed' | 'waiting' | 'failed';
 
 // A node that already has the transaction (or mined it) answers a re-broadcast with one of these.
 const ALREADY_SENT = /already known|known transaction|nonce too low|nonce has already been used/i;
+
+// A node that will not take the transaction at its fees (a replacement of ours it holds at higher
+// ones, its minimum price, a base fee above the cap): the step waits and, once due, is replaced.
+const FEE_TOO_LOW = /underpriced|too low for the next block|less than (the )?block base fee/i;
 
 // The escrow's answers that mean "this step already happened on chain": the step is done.
 const ALREADY_APPLIED = new Set(['BatchAlreadySettled', 'SlashAlreadyApplied', 'JobIsClosed']);
@@ -41,8 +46,11 @@ const BACKOFF_MAX_MS = 30_000;
 /**
  * Drives one escrow transaction from PENDING to CONFIRMED. The order of effects is what makes
  * retries safe: the transaction is signed with a nonce from the database and stored before it is
- * broadcast; afterwards only that same signed transaction is ever broadcast again (after a crash,
- * an RPC outage or a reorg that dropped it). It counts once its block is CHAIN_CONFIRMATIONS deep.
+ * broadcast; afterwards only stored signed transactions are ever broadcast (again after a crash,
+ * an RPC outage or a reorg that dropped it). One still unmined after CHAIN_TX_REPRICE_MS (priced
+ * under a risen base fee, it would hold its nonce and every later step) is signed again with the
+ * same nonce and higher fees, stored next to the hashes it replaces, then broadcast; whichever of
+ * them is mined is the step's. It counts once its block is CHAIN_CONFIRMATIONS deep.
  * A step the escrow refuses for now (paused, or our key lacks the role) waits with the reason on
  * the job; one that breaks the escrow's rules fails the job's settlement with the reason.
  */
@@ -101,7 +109,7 @@ export class ChainTxService {
     const { provider, signer, chainId } = this.chain;
     const chainNonce = await provider.getTransactionCount(signer.address, 'pending');
     await this.repo.ensureAccount(signer.address, chainNonce);
-    const fees = await provider.getFeeData();
+    const fees = firstFees(gasFeesOf(await provider.getFeeData()), this.chain.maxFeePerGas);
     await this.repo.signPending(tx.id, signer.address, chainNonce, async (nonce) => {
       const raw = await signer.signTransaction({
         type: 2,
@@ -112,25 +120,36 @@ export class ChainTxService {
         value: 0n,
         // headroom over the estimate: state may move between estimate and inclusion
         gasLimit: (gasLimit * 12n) / 10n,
-        maxFeePerGas: fees.maxFeePerGas ?? fees.gasPrice ?? undefined,
-        maxPriorityFeePerGas: fees.maxPriorityFeePerGas ?? undefined,
+        ...fees,
       });
       return { raw, hash: Transaction.from(raw).hash! };
     });
   }
 
-  /** Broadcasts the stored transaction until it is mined, then waits for its depth. */
+  /**
+   * Broadcasts the step's latest signed transaction until one of its transactions is mined (a
+   * replaced one may be), replacing it when it stays unmined; then waits for its depth.
+   */
   private async follow(tx: ChainTxRow): Promise<TxProgress> {
     const { provider } = this.chain;
-    let receipt = await provider.getTransactionReceipt(tx.txHash!);
+    let receipt = await this.receiptOf(tx);
     if (!receipt) {
-      try {
-        await provider.broadcastTransaction(tx.rawTx!);
-      } catch (e) {
-        if (!ALREADY_SENT.test(String((e as Error).message))) throw e;
-      }
-      receipt = await provider.getTransactionReceipt(tx.txHash!);
-      if (!receipt) return 'waiting';
+      await this.broadcast(tx);
+      receipt = await this.receiptOf(tx);
+      if (!receipt) return this.unmined(tx);
+    }
+    const minedHash = receipt.hash;
+    if (minedHash !== tx.txHash) {
+      // an earlier signature of the step was mined, not its replacement
+      const others = hashesOf(tx).filter((h) => h !== minedHash);
+      await this.repo.minedAs(tx.id, minedHash, others);
+      this.logger.log(`${tx.kind} #${tx.seq} of job ${tx.jobId} mined as ${minedHash}`);
+      tx = { ...tx, txHash: minedHash, replacedHashes: others };
+    }
+    if (tx.error) {
+      // mined: a note that its fees were at the cap no longer holds
+      await this.repo.clearWaiting(tx.id, tx.jobId, 'SENT');
+      tx = { ...tx, error: null };
     }
     const head = await provider.getBlockNumber();
     const mined = { blockNumber: receipt.blockNumber, blockHash: receipt.blockHash };
@@ -144,6 +163,93 @@ export class ChainTxService {
     await this.repo.markConfirmed(tx.id, this.outcomeOf(tx, receipt), mined);
     this.logger.log(`${tx.kind} #${tx.seq} of job ${tx.jobId} confirmed: ${tx.txHash}`);
     return 'confirmed';
+  }
+
+  /** The receipt of whichever of the step's transactions is mined, if one is. */
+  private async receiptOf(tx: ChainTxRow): Promise<TransactionReceipt | null> {
+    const { provider } = this.chain;
+    const receipts = await Promise.all(hashesOf(tx).map((h) => provider.getTransactionReceipt(h)));
+    return receipts.find((r) => r !== null) ?? null;
+  }
+
+  /** Sends the step's latest signed transaction (again). */
+  private async broadcast(tx: ChainTxRow): Promise<void> {
+    try {
+      await this.chain.provider.broadcastTransaction(tx.rawTx!);
+    } catch (e) {
+      const message = String((e as Error).message);
+      if (ALREADY_SENT.test(message)) return;
+      if (!FEE_TOO_LOW.test(message)) throw e;
+      this.logger.debug(`${tx.kind} #${tx.seq} of job ${tx.jobId} not taken yet: ${message}`);
+    }
+  }
+
+  /**
+   * A sent step none of whose transactions is mined. Once the latest has waited
+   * CHAIN_TX_REPRICE_MS it is signed again with the same nonce, calldata and gas limit, and fees
+   * raised to the chain's or by 12.5%, within CHAIN_MAX_FEE_PER_GAS_WEI (nodes refuse a
+   * replacement raised by less than 10%). The replacement is stored, next to the hashes it
+   * replaces, before it is broadcast: a crash never forgets a transaction that may be mined.
+   */
+  private async unmined(tx: ChainTxRow): Promise<TxProgress> {
+    const { provider, signer, chainId, repriceMs, maxFeePerGas: cap } = this.chain;
+    const unminedMs = Date.now() - (tx.sentAt?.getTime() ?? 0);
+    if (unminedMs < repriceMs) return 'waiting';
+    const sent = Transaction.from(tx.rawTx!);
+    const previous = gasFeesOf(sent);
+    const what = `${tx.kind} #${tx.seq} ${tx.txHash} (nonce ${sent.nonce})`;
+    const waited = `unmined for ${Math.round(unminedMs / 1000)} s`;
+    if (tx.fromAddress?.toLowerCase() !== signer.address.toLowerCase()) {
+      // another account's nonce: only a coordinator holding that key may sign it again
+      const reason =
+        `a settlement transaction waits unmined, signed by ${tx.fromAddress}: only a ` +
+        'coordinator with that key can replace it with higher fees';
+      await this.noteUnmined(tx, reason, `${what} ${waited}: ${reason}`);
+      return 'waiting';
+    }
+    if ((await provider.getTransactionCount(signer.address, 'latest')) > sent.nonce) {
+      // the nonce is taken: by one of these (its receipt not visible to this node yet) or by a
+      // transaction of this key we did not sign; a replacement could not be mined either way
+      return 'waiting';
+    }
+    const replacement = replacementFees(previous, gasFeesOf(await provider.getFeeData()), cap);
+    if ('capped' in replacement) {
+      const reason =
+        `fees at the cap: a settlement transaction waits unmined at ${previous.maxFeePerGas} wei ` +
+        `per gas; replacing it needs ${replacement.capped.needed}, above ` +
+        `CHAIN_MAX_FEE_PER_GAS_WEI (${cap}). It goes through when the chain's fees fall or ` +
+        'the cap is raised';
+      await this.noteUnmined(tx, reason, `${what} ${waited}: ${reason}`);
+      return 'waiting';
+    }
+    const raw = await signer.signTransaction({
+      type: 2,
+      chainId,
+      nonce: sent.nonce,
+      to: sent.to,
+      data: sent.data,
+      value: sent.value,
+      gasLimit: sent.gasLimit,
+      ...replacement.fees,
+    });
+    const hash = Transaction.from(raw).hash!;
+    // false: another replica replaced it first; this signature was never stored, so never sent
+    if (!(await this.repo.replaceSent({ ...tx, txHash: tx.txHash! }, { raw, hash }))) {
+      return 'waiting';
+    }
+    this.logger.warn(
+      `job ${tx.jobId}: ${what} ${waited} at ${previous.maxFeePerGas} wei per gas: ` +
+        `replaced by ${hash} at ${replacement.fees.maxFeePerGas}`,
+    );
+    await this.broadcast({ ...tx, rawTx: raw, txHash: hash });
+    return 'waiting';
+  }
+
+  /** A sent step that stays unmined and cannot be replaced: noted on the job. */
+  private async noteUnmined(tx: ChainTxRow, reason: string, detail: string): Promise<void> {
+    if (await this.repo.noteWaiting(tx.id, tx.jobId, reason, detail, 'SENT')) {
+      this.logger.warn(`job ${tx.jobId}: ${detail}`);
+    }
   }
 
   /**
@@ -229,6 +335,11 @@ export class ChainTxService {
     const logs = await this.chain.provider.getLogs({ ...filter, fromBlock: 0 });
     return { ...outcomeFromEvents(tx, escrowEvents(logs)), recoveredFromChain: 'true' };
   }
+}
+
+/** Every signed transaction of a sent step, the latest (or the mined one) first. */
+function hashesOf(tx: ChainTxRow): string[] {
+  return [tx.txHash!, ...tx.replacedHashes.filter((h) => h !== tx.txHash)];
 }
 
 function outcomeFromEvents(

@@ -40,10 +40,14 @@ const UNSIGNED = {
   nonce: null,
   rawTx: null,
   txHash: null,
+  replacedHashes: [] as string[],
   blockNumber: null,
   blockHash: null,
   sentAt: null,
-} as const;
+};
+
+/** The step statuses that carry a waiting note: before signing, and sent but not mined. */
+type NotedStatus = 'PENDING' | 'SENT';
 
 @Injectable()
 export class PayoutsRepository {
@@ -278,6 +282,58 @@ export class PayoutsRepository {
     });
   }
 
+  /**
+   * A sent step signed again with its nonce and higher fees (replacement by fee), stored before
+   * it is broadcast. The hash it replaces joins the step's earlier ones: any of them may still be
+   * mined. Guarded by the hash it replaces, so of two replicas replacing at once only one stores
+   * (and broadcasts) its signature. A note the step had (fees at the cap) goes. False when
+   * another replica replaced it first, or the step moved on.
+   */
+  async replaceSent(
+    tx: {
+      id: string;
+      jobId: string;
+      txHash: string;
+      replacedHashes: string[];
+      error: string | null;
+    },
+    signed: { raw: string; hash: string },
+  ): Promise<boolean> {
+    return this.prisma.$transaction(async (db) => {
+      const { count } = await db.chainTx.updateMany({
+        where: { id: tx.id, status: 'SENT', txHash: tx.txHash },
+        data: {
+          rawTx: signed.raw,
+          txHash: signed.hash,
+          replacedHashes: [...new Set([...tx.replacedHashes, tx.txHash])],
+          // none of its transactions is mined (a block seen earlier was reorganised away)
+          blockNumber: null,
+          blockHash: null,
+          sentAt: new Date(),
+          error: null,
+        },
+      });
+      if (count === 1 && tx.error) {
+        await db.job.updateMany({
+          where: { id: tx.jobId, payment: 'SETTLING' },
+          data: { paymentNote: null },
+        });
+      }
+      return count === 1;
+    });
+  }
+
+  /**
+   * The step was mined under one of its earlier hashes (a replacement came too late): that hash
+   * becomes the step's, the others, the latest included, stay watched (a reorg may yet swap them).
+   */
+  minedAs(txId: string, txHash: string, replacedHashes: string[]) {
+    return this.prisma.chainTx.updateMany({
+      where: { id: txId, status: 'SENT' },
+      data: { txHash, replacedHashes },
+    });
+  }
+
   markMined(txId: string, blockNumber: number, blockHash: string) {
     return this.prisma.chainTx.updateMany({
       where: { id: txId, status: 'SENT' },
@@ -298,13 +354,20 @@ export class PayoutsRepository {
   }
 
   /**
-   * A step the escrow refuses for now (paused, or our key lacks the role): the transaction keeps
-   * the details, the job's payment note the reason. True when the note changed.
+   * A step that waits: refused by the escrow for now (paused, or our key lacks the role; PENDING),
+   * or sent and unmined with its fees at the cap (SENT). The transaction keeps the details, the
+   * job's payment note the reason. True when the note changed.
    */
-  async noteWaiting(txId: string, jobId: string, reason: string, detail: string) {
+  async noteWaiting(
+    txId: string,
+    jobId: string,
+    reason: string,
+    detail: string,
+    status: NotedStatus = 'PENDING',
+  ) {
     const [, job] = await this.prisma.$transaction([
       this.prisma.chainTx.updateMany({
-        where: { id: txId, status: 'PENDING' },
+        where: { id: txId, status },
         data: { error: detail },
       }),
       this.prisma.job.updateMany({
@@ -319,11 +382,11 @@ export class PayoutsRepository {
     return job.count === 1;
   }
 
-  /** The escrow accepts the step again: the waiting note goes. */
-  async clearWaiting(txId: string, jobId: string): Promise<void> {
+  /** The step goes on (the escrow accepts it again, or it was mined): the waiting note goes. */
+  async clearWaiting(txId: string, jobId: string, status: NotedStatus = 'PENDING'): Promise<void> {
     await this.prisma.$transaction([
       this.prisma.chainTx.updateMany({
-        where: { id: txId, status: 'PENDING' },
+        where: { id: txId, status },
         data: { error: null },
       }),
       this.prisma.job.updateMany({
