@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Prisma, PrismaService } from '../prisma/prisma.service';
+import { PrismaService } from '../prisma/prisma.service';
+import { literal, sql } from '../prisma/sql';
 
 // Lease history uses clock_timestamp(), not now() (the statement's start): a grant that waited
 // for a row lock is stamped after the release it waited for, so the history reads in order.
@@ -48,7 +49,7 @@ export interface ResultRecord {
  * Written into the SQL as a literal, not a parameter: with LIMIT $n Postgres judges its generic
  * plan worse than a custom one and plans the grant on every call (0.7-0.9 ms of each grant).
  */
-const CANDIDATE_POOL = Prisma.raw('64');
+const CANDIDATE_POOL = literal('64');
 
 /** A grant's outcome: the shard, or none and whether free shards were there but all taken. */
 export interface GrantAttempt {
@@ -69,7 +70,7 @@ export class LeasesRepository {
    */
   async grant(nodeId: string, ttlMs: number): Promise<GrantAttempt> {
     const leaseId = randomUUID();
-    const rows = await this.prisma.$queryRaw<(Partial<GrantedShard> & { pool: number })[]>`
+    const rows = await this.prisma.query<Partial<GrantedShard> & { pool: number }>(sql`
       WITH pool AS MATERIALIZED (
         -- Walks each rendering job's free shards in frame order (shards_pending_order_idx)
         -- instead of sorting every free shard: jobs come in age order, so the incremental sort
@@ -129,7 +130,7 @@ export class LeasesRepository {
       ), granted AS (
         UPDATE shards s
         SET status = 'LEASED', lease_id = ${leaseId}::uuid, node_id = ${nodeId}::uuid,
-            lease_expires_at = now() + ${ttlMs} * interval '1 millisecond', attempts = s.attempts + 1
+            lease_expires_at = now() + ${ttlMs}::int * interval '1 millisecond', attempts = s.attempts + 1
         FROM candidate c WHERE s.id = c.id
         RETURNING s.id, s.job_id, s.frame_id, s.frame_number, s.x, s.y, s.width, s.height,
                   s.lease_expires_at
@@ -142,27 +143,28 @@ export class LeasesRepository {
              g.frame_id::text AS "frameId", g.frame_number AS "frameNumber",
              g.x, g.y, g.width, g.height, g.lease_expires_at AS "expiresAt",
              (SELECT count(*) FROM pool)::int AS pool
-      FROM (SELECT 1) AS one LEFT JOIN granted g ON true`;
+      FROM (SELECT 1) AS one LEFT JOIN granted g ON true`);
     const { pool, ...row } = rows[0];
     if (!row.shardId) return { shard: null, contended: pool > 0 };
     return { shard: { ...(row as GrantedShard), leaseId }, contended: false };
   }
 
-  findLease(leaseId: string): Promise<ActiveLease | null> {
-    return this.prisma.$queryRaw<ActiveLease[]>`
+  async findLease(leaseId: string): Promise<ActiveLease | null> {
+    const rows = await this.prisma.query<ActiveLease>(sql`
       SELECT l.id::text AS "leaseId", l.shard_id::text AS "shardId", s.job_id::text AS "jobId",
              s.frame_id::text AS "frameId", l.node_id::text AS "nodeId", l.status::text AS status,
              l.expires_at AS "expiresAt", s.width, s.height
       FROM leases l JOIN shards s ON s.id = l.shard_id
-      WHERE l.id = ${leaseId}::uuid`.then((rows) => rows[0] ?? null);
+      WHERE l.id = ${leaseId}::uuid`);
+    return rows[0] ?? null;
   }
 
   /** Extends a live lease held by `nodeId`; null when it is gone (expired, ended, someone else's). */
   async extend(leaseId: string, nodeId: string, ttlMs: number): Promise<Date | null> {
-    const rows = await this.prisma.$queryRaw<{ expiresAt: Date }[]>`
+    const rows = await this.prisma.query<{ expiresAt: Date }>(sql`
       WITH s AS (
         -- status as text: found by primary key (see complete())
-        UPDATE shards SET lease_expires_at = now() + ${ttlMs} * interval '1 millisecond'
+        UPDATE shards SET lease_expires_at = now() + ${ttlMs}::int * interval '1 millisecond'
         WHERE id = (SELECT shard_id FROM leases WHERE id = ${leaseId}::uuid)
           AND lease_id = ${leaseId}::uuid AND status::text = 'LEASED' AND node_id = ${nodeId}::uuid
           AND lease_expires_at > now()
@@ -170,7 +172,7 @@ export class LeasesRepository {
       )
       UPDATE leases l SET expires_at = s.lease_expires_at
       FROM s WHERE l.id = ${leaseId}::uuid AND l.shard_id = s.id AND l.status = 'ACTIVE'
-      RETURNING l.expires_at AS "expiresAt"`;
+      RETURNING l.expires_at AS "expiresAt"`);
     return rows[0]?.expiresAt ?? null;
   }
 
@@ -192,9 +194,7 @@ export class LeasesRepository {
     const { leaseId, shardId } = lease;
     const resultId = randomUUID();
     try {
-      const rows = await this.prisma.$queryRaw<
-        { shardId: string; frameId: string; jobId: string }[]
-      >`
+      const rows = await this.prisma.query<{ shardId: string; frameId: string; jobId: string }>(sql`
         WITH s AS (
           -- Found by primary key; its lease_id decides whether this lease still holds it. The
           -- status is compared as text so that the planner cannot take the status index
@@ -214,11 +214,11 @@ export class LeasesRepository {
           RETURNING leases.id
         ), r AS (
           INSERT INTO results (id, shard_id, lease_id, node_id, storage_key, sha256, signature, render_ms)
-          SELECT ${resultId}::uuid, s.id, l.id, ${nodeId}::uuid, ${result.storageKey},
-                 ${result.sha256}, ${result.signature}, ${result.renderMs}
+          SELECT ${resultId}::uuid, s.id, l.id, ${nodeId}::uuid, ${result.storageKey}::text,
+                 ${result.sha256}, ${result.signature}, ${result.renderMs}::int
           FROM s, l
         )
-        SELECT id::text AS "shardId", frame_id::text AS "frameId", job_id::text AS "jobId" FROM s`;
+        SELECT id::text AS "shardId", frame_id::text AS "frameId", job_id::text AS "jobId" FROM s`);
       return rows[0] ? { ...rows[0], resultId } : null;
     } catch (e) {
       if (isForeignKeyViolation(e)) return null;
@@ -233,7 +233,7 @@ export class LeasesRepository {
     status: 'FAILED' | 'RELEASED',
     reason: string,
   ): Promise<boolean> {
-    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+    const rows = await this.prisma.query<{ id: string }>(sql`
       WITH s AS (
         -- status as text: found by primary key (see complete())
         UPDATE shards SET status = 'PENDING', lease_id = NULL, lease_expires_at = NULL
@@ -243,7 +243,7 @@ export class LeasesRepository {
       )
       UPDATE leases l SET status = ${status}::"LeaseStatus", ended_at = clock_timestamp(), fail_reason = ${reason}
       FROM s WHERE l.id = ${leaseId}::uuid AND l.status = 'ACTIVE'
-      RETURNING l.id::text AS id`;
+      RETURNING l.id::text AS id`);
     return rows.length === 1;
   }
 
@@ -257,11 +257,11 @@ export class LeasesRepository {
     graceMs: number,
     reason: string,
   ): Promise<{ id: string; shardId: string; jobId: string }[]> {
-    return this.prisma.$queryRaw<{ id: string; shardId: string; jobId: string }[]>`
+    return this.prisma.query<{ id: string; shardId: string; jobId: string }>(sql`
       WITH orphan AS (
         SELECT l.id, l.shard_id FROM leases l
         WHERE l.node_id = ${nodeId}::uuid AND l.status = 'ACTIVE'
-          AND l.granted_at < clock_timestamp() - ${graceMs} * interval '1 millisecond'
+          AND l.granted_at < clock_timestamp() - ${graceMs}::int * interval '1 millisecond'
           AND l.id <> ALL (${held}::uuid[])
       ), s AS (
         UPDATE shards SET status = 'PENDING', lease_id = NULL, lease_expires_at = NULL
@@ -271,27 +271,30 @@ export class LeasesRepository {
       )
       UPDATE leases l SET status = 'RELEASED', ended_at = clock_timestamp(), fail_reason = ${reason}
       FROM s WHERE l.id = s.lease_id AND l.status = 'ACTIVE'
-      RETURNING l.id::text AS id, s.shard_id::text AS "shardId", s.job_id::text AS "jobId"`;
+      RETURNING l.id::text AS id, s.shard_id::text AS "shardId", s.job_id::text AS "jobId"`);
   }
 
   /** How many different nodes failed to render the shard (leases they gave up with an error). */
   async failuresOf(
     shardId: string,
   ): Promise<{ nodes: number; frameNumber: number; tileX: number; tileY: number }> {
-    const rows = await this.prisma.$queryRaw<
-      { nodes: number; frameNumber: number; tileX: number; tileY: number }[]
-    >`
+    const rows = await this.prisma.query<{
+      nodes: number;
+      frameNumber: number;
+      tileX: number;
+      tileY: number;
+    }>(sql`
       SELECT count(DISTINCT l.node_id)::int AS nodes, s.frame_number AS "frameNumber",
              s.tile_x AS "tileX", s.tile_y AS "tileY"
       FROM shards s LEFT JOIN leases l ON l.shard_id = s.id AND l.status = 'FAILED'
       WHERE s.id = ${shardId}::uuid
-      GROUP BY s.id`;
+      GROUP BY s.id`);
     return rows[0];
   }
 
   /** Returns lapsed shards to the pool; the leases that ended. Safe to run on every replica. */
   async expireLapsed(): Promise<{ id: string; shardId: string; jobId: string }[]> {
-    return this.prisma.$queryRaw<{ id: string; shardId: string; jobId: string }[]>`
+    return this.prisma.query<{ id: string; shardId: string; jobId: string }>(sql`
       WITH s AS (
         SELECT id, lease_id FROM shards
         WHERE status = 'LEASED' AND lease_expires_at < now()
@@ -303,17 +306,16 @@ export class LeasesRepository {
       )
       UPDATE leases l SET status = 'EXPIRED', ended_at = clock_timestamp()
       FROM freed WHERE l.id = freed.lease_id AND l.status = 'ACTIVE'
-      RETURNING l.id::text AS id, freed.shard_id::text AS "shardId", freed.job_id::text AS "jobId"`;
+      RETURNING l.id::text AS id, freed.shard_id::text AS "shardId", freed.job_id::text AS "jobId"`);
   }
 
   touchNodes(nodeIds: string[]): Promise<unknown> {
-    return this.prisma.$executeRaw`
-      UPDATE nodes SET last_seen_at = now() WHERE id = ANY (${nodeIds}::uuid[])`;
+    return this.prisma.query(sql`
+      UPDATE nodes SET last_seen_at = now() WHERE id = ANY (${nodeIds}::uuid[])`);
   }
 }
 
-/** Postgres 23503 (foreign key violation), as reported through Prisma's driver adapter. */
+/** Postgres 23503 (foreign key violation), as pg reports it. */
 function isForeignKeyViolation(e: unknown): boolean {
-  const text = `${(e as Error)?.message ?? ''} ${JSON.stringify((e as { meta?: unknown })?.meta ?? {})}`;
-  return /23503|foreign key/i.test(text);
+  return (e as { code?: string } | null)?.code === '23503';
 }
