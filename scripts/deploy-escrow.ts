@@ -11,6 +11,7 @@
 import { deployEscrow } from '@tessera/escrow';
 import { getAddress, JsonRpcProvider, Wallet } from 'ethers';
 import { z } from 'zod';
+import { privateKey } from '../apps/coordinator/src/config/config';
 
 const DAY = 24 * 3600;
 
@@ -22,7 +23,6 @@ const address = z.string().transform((value, ctx) => {
     return z.NEVER;
   }
 });
-const privateKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'a 32-byte hex private key');
 const seconds = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
 const settingsSchema = z

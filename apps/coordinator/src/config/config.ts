@@ -8,7 +8,9 @@ const wei = z
   .string()
   .regex(/^\d{1,78}$/, 'must be a whole number of wei')
   .transform(BigInt);
-const privateKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'must be a 32-byte hex private key');
+export const privateKey = z
+  .string()
+  .regex(/^(0x)?[0-9a-fA-F]{64}$/, 'must be a 32-byte hex private key');
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address');
 
 const DEV_SECRET = 'tessera-dev-secret-change-me-in-production';

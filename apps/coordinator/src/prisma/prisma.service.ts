@@ -32,14 +32,12 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     const pool = new Pool({ connectionString: config.DATABASE_URL, max: 20 });
+    const nameOf = statementNamer(); // one set of names for both ways into the pool
     super({
-      adapter: new PrismaPg(pool, {
-        statementNameGenerator: statementNamer(),
-        disposeExternalPool: true,
-      }),
+      adapter: new PrismaPg(pool, { statementNameGenerator: nameOf, disposeExternalPool: true }),
     });
     this.pool = pool;
-    this.nameOf = statementNamer();
+    this.nameOf = nameOf;
   }
 
   /** Runs one statement on the pool as a named (prepared) statement; rows as objects. */
