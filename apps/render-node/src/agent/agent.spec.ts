@@ -269,6 +269,32 @@ describe('Agent', () => {
     expect(coordinator.maxHeld).toBe(1);
   });
 
+  it("does not let a job folder's removal take the folder of the job's next lease", async () => {
+    // The folder goes when the job's last held lease ends; the next lease of that job may arrive
+    // before the removal is done (seen in CI: Blender found no folder to write its tile to).
+    // Spied on the module object itself: an `import * as` copy would not reach agent.ts's calls.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fsPromises = require('node:fs/promises') as typeof import('node:fs/promises');
+    const rm = fsPromises.rm;
+    // the folder's removal lands while the job's next tile renders into it
+    jest.spyOn(fsPromises, 'rm').mockImplementation(async (path, opts) => {
+      if (String(path).endsWith(join('jobs', 'job-1'))) await sleep(30);
+      return rm(path, opts);
+    });
+    const coordinator = new ScriptedCoordinator(3);
+    fakeWorkers(100);
+    const { agent: a } = agent(coordinator, { pipeline: false });
+    const running = a.start();
+    await until(
+      'every lease completed or failed',
+      () => coordinator.completed.length + coordinator.failed.length === 3,
+    );
+    await a.stop();
+    await running;
+    expect(coordinator.failed).toEqual([]);
+    expect(coordinator.completed).toHaveLength(3);
+  });
+
   it('keeps a finished result while the coordinator is unreachable and reports it once it is back', async () => {
     const coordinator = new ScriptedCoordinator(2);
     coordinator.completeFailures = [

@@ -105,6 +105,8 @@ export class Agent {
   /** per slot, a Blender started while idle that the next new scene loads into */
   private readonly spares = new Map<string, Promise<SpareTileWorker | null>>();
   private readonly held = new Map<string, Held>();
+  /** job folders being removed (unhold), by job: the job's next render waits for that */
+  private readonly jobDirRemovals = new Map<string, Promise<void>>();
   private readonly scenes: SceneCache;
   private readonly poll = new AbortController();
   private stopping = false;
@@ -314,8 +316,14 @@ export class Agent {
     this.held.delete(held.lease.leaseId);
     const job = held.lease.jobId;
     if (![...this.held.values()].some((h) => h.lease.jobId === job)) {
-      // The job's working folder goes once nothing of the job is in progress here.
-      void rm(this.jobDir(job), { recursive: true, force: true }).catch(() => undefined);
+      // The job's working folder goes once nothing of the job is in progress here; a lease of
+      // the job that comes meanwhile waits for that before making the folder again (render()).
+      const removal: Promise<void> = rm(this.jobDir(job), { recursive: true, force: true })
+        .catch(() => undefined)
+        .then(() => {
+          if (this.jobDirRemovals.get(job) === removal) this.jobDirRemovals.delete(job);
+        });
+      this.jobDirRemovals.set(job, removal);
     }
   }
 
@@ -433,6 +441,7 @@ export class Agent {
   ): Promise<{ file: string; renderMs: number; allowBlank: boolean }> {
     const { lease } = held;
     const dir = this.jobDir(lease.jobId);
+    await this.jobDirRemovals.get(lease.jobId);
     await mkdir(dir, { recursive: true });
     const out = join(dir, `${lease.leaseId}.png`);
     held.onLost = () => void worker.kill();
