@@ -7,6 +7,7 @@ import {
   BlobNotFoundError,
   InvalidBlobKeyError,
 } from '../apps/coordinator/src/storage/blob-storage';
+import { BlobTooLargeError } from '../apps/coordinator/src/storage/byte-limit';
 import { S3BlobStorage } from '../apps/coordinator/src/storage/s3-blob-storage';
 import { startS3Server, type S3TestServer } from './support/s3-server';
 
@@ -62,6 +63,19 @@ describe('S3BlobStorage (s3rver)', () => {
     await storage.delete(key);
     expect(await storage.head(key)).toBeNull();
     await storage.delete(key); // idempotent, like the fs driver
+  });
+
+  it('gets within a byte limit and refuses a larger object in the same request', async () => {
+    const key = 'results/job-1/shard-1.lease-1.png';
+    const body = randomBytes(10_000);
+    await storage.put(key, body, { contentType: 'image/png' });
+    expect((await storage.get(key, { maxBytes: body.length })).equals(body)).toBe(true);
+    await expect(storage.get(key, { maxBytes: body.length - 1 })).rejects.toThrow(
+      BlobTooLargeError,
+    );
+    await expect(storage.get('results/job-1/none.png', { maxBytes: 10 })).rejects.toThrow(
+      BlobNotFoundError,
+    );
   });
 
   it('puts a small stream in one request and a large one as a multipart upload', async () => {

@@ -5,6 +5,8 @@ import { EventsService } from '../events/events.service';
 import { tileGeometryOf } from '../planning/tile-geometry';
 import { AssemblyPayload, QueueName } from '../queues/queues';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
+import { BlobChangedError, CheckedBlobs } from '../storage/checked-blobs';
+import { VerificationService } from '../verification/verification.service';
 import { AssemblyRepository } from './assembly.repository';
 import { composeFrame, encodePng, makeThumbnail } from './stitch';
 
@@ -15,6 +17,8 @@ export class AssemblyProcessor extends WorkerHost {
 
   constructor(
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
+    private readonly tiles: CheckedBlobs,
+    private readonly verification: VerificationService,
     private readonly repo: AssemblyRepository,
     private readonly events: EventsService,
   ) {
@@ -28,12 +32,22 @@ export class AssemblyProcessor extends WorkerHost {
     if (frame.shards.some((s) => s.status !== 'DONE' || !s.result || !s.verifiedAt)) return;
     const size = (frame.job.sceneInfo as { resolution: { width: number; height: number } })
       .resolution;
-    const tiles = await Promise.all(
-      frame.shards.map(async (s) => ({
-        png: await this.storage.get(s.result!.storageKey),
-        ...tileGeometryOf(s),
-      })),
-    );
+    let tiles;
+    try {
+      tiles = await Promise.all(
+        frame.shards.map(async (s) => ({
+          png: await this.tiles.read(s.result!.storageKey, s.result!.sha256),
+          ...tileGeometryOf(s),
+        })),
+      );
+    } catch (e) {
+      if (!(e instanceof BlobChangedError)) throw e;
+      // A tile that changed since it was verified is dropped; the frame is stitched once its
+      // new render is verified.
+      const changed = frame.shards.find((s) => s.result!.storageKey === e.key)!.result!;
+      await this.verification.dropChanged(frame.jobId, changed, e);
+      return;
+    }
     const pixels = await composeFrame(size, tiles);
     // Frame and thumbnail are encoded from the same pixels side by side, and stored side by
     // side: this is the last step between a frame's last tile and the frame being done.

@@ -21,7 +21,7 @@ export class AssemblyRepository {
             status: true,
             verifiedAt: true,
             ...SHARD_GEOMETRY_SELECT,
-            result: { select: { storageKey: true } },
+            result: { select: { id: true, nodeId: true, storageKey: true, sha256: true } },
           },
         },
       },

@@ -45,6 +45,12 @@ export const configSchema = z
       .int()
       .positive()
       .default(256 * 1024 ** 2),
+    // accepted tiles kept in memory once hashed, for their checks and their frame (0: none)
+    RESULT_CACHE_BYTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(64 * 1024 ** 2),
     LEASE_TTL_MS: z.coerce.number().int().min(1000).default(30_000),
     LEASE_SWEEP_MS: z.coerce.number().int().min(100).default(1000),
     // a node's active lease it no longer lists when polling is released once this old: younger

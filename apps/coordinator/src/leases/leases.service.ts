@@ -13,7 +13,6 @@ import {
 import { completionMessage, CompleteRequest, eip191SignedBy, LeaseGrant } from '@tessera/protocol';
 import { checkPng, pngHeaderSize } from '@tessera/verification';
 import { Queue } from 'bullmq';
-import { createHash } from 'node:crypto';
 import { NodeClaims } from '../auth/session-token';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { WorkSignalService } from '../dispatch/work-signal.service';
@@ -21,7 +20,9 @@ import { EventsService } from '../events/events.service';
 import { JobsService } from '../jobs/jobs.service';
 import { Batcher } from '../queues/batcher';
 import { QueueName, VerificationPayload } from '../queues/queues';
-import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
+import { BLOB_STORAGE, BlobNotFoundError, BlobStorage } from '../storage/blob-storage';
+import { BlobTooLargeError } from '../storage/byte-limit';
+import { CheckedBlobs, sha256Hex } from '../storage/checked-blobs';
 import { JobFactsRepository } from './job-facts.repository';
 import { GrantedLeases, LeaseFacts } from './granted-leases';
 import { LeasesRepository } from './leases.repository';
@@ -43,6 +44,7 @@ export class LeasesService implements OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
     @InjectQueue(QueueName.Verification) private readonly verification: Queue<VerificationPayload>,
+    private readonly tiles: CheckedBlobs,
     private readonly repo: LeasesRepository,
     private readonly jobs: JobFactsRepository,
     private readonly signal: WorkSignalService,
@@ -160,7 +162,7 @@ export class LeasesService implements OnModuleDestroy {
     const sha256 = body.sha256.toLowerCase();
     this.checkSignature(node, completionMessage(leaseId, sha256), body.signature);
     const key = resultKey(lease.jobId, lease.shardId, leaseId);
-    await this.checkUpload(key, sha256, lease);
+    const bytes = await this.checkUpload(key, sha256, lease);
     const done = await this.repo.complete(lease, node.nodeId, {
       storageKey: key,
       sha256,
@@ -180,6 +182,7 @@ export class LeasesService implements OnModuleDestroy {
       nodeId: node.nodeId,
       renderMs: body.renderMs,
     });
+    this.tiles.remember(key, sha256, bytes);
     // Verification decides what happens next (checks, then assembly); ids only in the queue.
     await this.toVerify.add(done.shardId);
     return { accepted: true, shardId: done.shardId };
@@ -295,16 +298,22 @@ export class LeasesService implements OnModuleDestroy {
 
   /** The uploaded tile must exist, match the claimed hash and be a PNG of the leased size. */
   private async checkUpload(key: string, sha256: string, lease: LeaseFacts) {
-    const head = await this.storage.head(key);
-    if (!head) throw new UnprocessableEntityException('no upload found for this lease');
-    // S3 presigned PUTs cannot cap the size, so it is checked here for every driver.
-    if (head.size > this.config.MAX_TILE_BYTES) {
-      throw new UnprocessableEntityException(
-        `uploaded tile is larger than ${this.config.MAX_TILE_BYTES} bytes`,
-      );
+    let bytes: Buffer;
+    try {
+      // S3 presigned PUTs cannot cap the size, so it is checked here for every driver.
+      bytes = await this.storage.get(key, { maxBytes: this.config.MAX_TILE_BYTES });
+    } catch (e) {
+      if (e instanceof BlobNotFoundError) {
+        throw new UnprocessableEntityException('no upload found for this lease');
+      }
+      if (e instanceof BlobTooLargeError) {
+        throw new UnprocessableEntityException(
+          `uploaded tile is larger than ${this.config.MAX_TILE_BYTES} bytes`,
+        );
+      }
+      throw e;
     }
-    const bytes = await this.storage.get(key);
-    const actual = createHash('sha256').update(bytes).digest('hex');
+    const actual = sha256Hex(bytes);
     if (actual !== sha256) {
       throw new UnprocessableEntityException(
         `uploaded tile hash ${actual} does not match ${sha256}`,
@@ -325,5 +334,6 @@ export class LeasesService implements OnModuleDestroy {
     } catch (e) {
       throw new UnprocessableEntityException(`uploaded tile is ${(e as Error).message}`);
     }
+    return bytes;
   }
 }

@@ -12,6 +12,11 @@ export interface PresignPutOptions {
   maxBytes: number;
 }
 
+export interface GetOptions {
+  /** refuse a larger blob, without reading it */
+  maxBytes?: number;
+}
+
 /** Inclusive byte offsets, as in an HTTP Range header. */
 export interface ByteRange {
   start: number;
@@ -21,8 +26,12 @@ export interface ByteRange {
 /** Where scenes, tiles, frames and thumbnails live. Keys are validated by `assertValidKey`. */
 export interface BlobStorage {
   put(key: string, body: Buffer | Readable, opts?: PutOptions): Promise<void>;
-  /** @throws BlobNotFoundError */
-  get(key: string): Promise<Buffer>;
+  /**
+   * @throws BlobNotFoundError
+   * @throws BlobTooLargeError when `opts.maxBytes` is given and the blob is larger (nothing more
+   *   than its size is read then)
+   */
+  get(key: string, opts?: GetOptions): Promise<Buffer>;
   /** @throws BlobNotFoundError (before any byte is streamed); `range` must lie within the blob */
   getStream(key: string, range?: ByteRange): Promise<Readable>;
   head(key: string): Promise<{ size: number } | null>;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { BlobNotFoundError, InvalidBlobKeyError } from './blob-storage';
 import { BlobUrlSigner } from './blob-url-signer';
+import { BlobTooLargeError } from './byte-limit';
 import { FsBlobStorage } from './fs-blob-storage';
 
 const KEY = 'results/job-1/shard-1/lease-1.png';
@@ -32,6 +33,15 @@ describe('FsBlobStorage', () => {
     expect(await storage.head(KEY)).toBeNull();
     await expect(storage.get(KEY)).rejects.toThrow(BlobNotFoundError);
     await storage.delete(KEY); // idempotent
+  });
+
+  it('gets within a byte limit, and refuses a larger blob or a folder', async () => {
+    await storage.put(KEY, Buffer.alloc(100, 7));
+    expect(await storage.get(KEY, { maxBytes: 100 })).toEqual(Buffer.alloc(100, 7));
+    await expect(storage.get(KEY, { maxBytes: 99 })).rejects.toThrow(BlobTooLargeError);
+    await expect(storage.get('results/job-1/shard-1')).rejects.toThrow(BlobNotFoundError);
+    await storage.put(KEY, Buffer.alloc(0));
+    expect(await storage.get(KEY, { maxBytes: 0 })).toEqual(Buffer.alloc(0));
   });
 
   it('puts a stream and streams it back', async () => {

@@ -1,20 +1,38 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   assertValidKey,
   BlobNotFoundError,
   type BlobStorage,
+  type GetOptions,
   type PresignPutOptions,
   type ByteRange,
 } from './blob-storage';
 import type { BlobUrlSigner } from './blob-url-signer';
+import { BlobTooLargeError } from './byte-limit';
 
 /** Missing file, or a path through something that is not a directory. */
 function isMissing(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+}
+
+/**
+ * Reads a file of known size; a tile takes one read call (FileHandle.readFile would stat the file
+ * again, and read once more to find the end). Blobs are replaced by rename, never rewritten in
+ * place, so the open file keeps the size it had.
+ */
+async function readAll(file: FileHandle, size: number): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(size);
+  let filled = 0;
+  while (filled < size) {
+    const { bytesRead } = await file.read(bytes, filled, size - filled, filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled === size ? bytes : bytes.subarray(0, filled);
 }
 
 /**
@@ -81,12 +99,26 @@ export class FsBlobStorage implements BlobStorage {
     }
   }
 
-  async get(key: string): Promise<Buffer> {
+  async get(key: string, opts: GetOptions = {}): Promise<Buffer> {
+    const { maxBytes } = opts;
+    let file;
     try {
-      return await readFile(this.path(key));
+      file = await open(this.path(key), 'r');
     } catch (err) {
       if (isMissing(err)) throw new BlobNotFoundError(key);
       throw err;
+    }
+    try {
+      // The size, from the open file, is checked against the limit before a byte is read.
+      const stats = await file.stat();
+      if (!stats.isFile()) throw new BlobNotFoundError(key);
+      if (maxBytes !== undefined && stats.size > maxBytes) throw new BlobTooLargeError(maxBytes);
+      return await readAll(file, stats.size);
+    } catch (err) {
+      if (isMissing(err)) throw new BlobNotFoundError(key);
+      throw err;
+    } finally {
+      await file.close();
     }
   }
 

@@ -19,10 +19,12 @@ import {
   assertValidKey,
   BlobNotFoundError,
   type BlobStorage,
+  type GetOptions,
   type PresignPutOptions,
   type PutOptions,
   type ByteRange,
 } from './blob-storage';
+import { BlobTooLargeError } from './byte-limit';
 
 // Streams of unknown length go up as multipart uploads, one part in memory at a time.
 // S3's minimum part is 5 MiB; 8 MiB keeps a 2 GiB scene well under the 10,000-part limit.
@@ -180,14 +182,24 @@ export class S3BlobStorage implements BlobStorage {
     }
   }
 
-  async get(key: string): Promise<Buffer> {
-    const stream = await this.getStream(key);
+  async get(key: string, opts: GetOptions = {}): Promise<Buffer> {
+    const { maxBytes } = opts;
+    const { body, size } = await this.open(key);
+    // One request: the size comes with the object, and a larger one is dropped unread.
+    if (maxBytes !== undefined && size !== undefined && size > maxBytes) {
+      body.destroy();
+      throw new BlobTooLargeError(maxBytes);
+    }
     const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    for await (const chunk of body) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   }
 
   async getStream(key: string, range?: ByteRange): Promise<Readable> {
+    return (await this.open(key, range)).body;
+  }
+
+  private async open(key: string, range?: ByteRange): Promise<{ body: Readable; size?: number }> {
     assertValidKey(key);
     try {
       const out = await this.client.send(
@@ -198,7 +210,7 @@ export class S3BlobStorage implements BlobStorage {
         }),
       );
       if (!(out.Body instanceof Readable)) throw new Error('S3 GetObject returned no Node stream');
-      return out.Body;
+      return { body: out.Body, size: out.ContentLength };
     } catch (err) {
       if (isNotFound(err)) throw new BlobNotFoundError(key);
       throw err;

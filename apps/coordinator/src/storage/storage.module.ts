@@ -4,6 +4,7 @@ import { BLOB_STORAGE, type BlobStorage } from './blob-storage';
 import { BlobUrlSigner } from './blob-url-signer';
 import { BlobUrlService } from './blob-url.service';
 import { BlobsController } from './blobs.controller';
+import { CheckedBlobs } from './checked-blobs';
 import { FsBlobStorage } from './fs-blob-storage';
 import { S3BlobStorage } from './s3-blob-storage';
 
@@ -20,7 +21,10 @@ export async function createBlobStorage(
   return new FsBlobStorage(config.STORAGE_DIR, signer, config.PRESIGN_TTL_S);
 }
 
-/** Provides BLOB_STORAGE (fs or s3, from config) and the fs driver's presigned-URL endpoint. */
+/**
+ * Provides BLOB_STORAGE (fs or s3, from config), hash-checked reads of accepted tiles
+ * (CheckedBlobs) and the fs driver's presigned-URL endpoint.
+ */
 @Module({
   controllers: [BlobsController],
   providers: [
@@ -35,7 +39,8 @@ export async function createBlobStorage(
       useFactory: createBlobStorage,
     },
     BlobUrlService,
+    CheckedBlobs,
   ],
-  exports: [BLOB_STORAGE],
+  exports: [BLOB_STORAGE, CheckedBlobs],
 })
 export class StorageModule {}

@@ -12,7 +12,7 @@ export interface RenderedTile {
   tileY: number;
   region: PixelRegion;
   verifiedAt: Date | null;
-  result: { id: string; nodeId: string; storageKey: string } | null;
+  result: { id: string; nodeId: string; storageKey: string; sha256: string } | null;
 }
 
 export interface NewCheck {
@@ -65,7 +65,9 @@ export interface ResultFacts {
   firstScore: number | null;
 }
 
-const resultSelect = { select: { id: true, nodeId: true, storageKey: true } } as const;
+const resultSelect = {
+  select: { id: true, nodeId: true, storageKey: true, sha256: true },
+} as const;
 
 function region(s: { x: number; y: number; width: number; height: number }): PixelRegion {
   return { x: s.x, y: s.y, width: s.width, height: s.height };

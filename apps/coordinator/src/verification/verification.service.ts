@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { PixelRegion } from '@tessera/protocol';
 import {
   chooseMode,
@@ -28,7 +28,7 @@ import { WorkSignalService } from '../dispatch/work-signal.service';
 import { EventsService } from '../events/events.service';
 import { marginsOf, regionOf } from '../planning/tile-geometry';
 import { AssemblyPayload, assemblyJobId, QueueName } from '../queues/queues';
-import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
+import { BlobChangedError, CheckedBlobs } from '../storage/checked-blobs';
 import {
   FrameState,
   NewVerdict,
@@ -43,6 +43,8 @@ interface ResultRef {
   id: string;
   nodeId: string;
   storageKey: string;
+  /** as accepted: every read checks it */
+  sha256: string;
 }
 
 /**
@@ -56,7 +58,7 @@ export class VerificationService {
   private readonly rng = cryptoRng();
 
   constructor(
-    @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
+    private readonly tiles: CheckedBlobs,
     @InjectQueue(QueueName.Assembly) private readonly assembly: Queue<AssemblyPayload>,
     private readonly repo: VerificationRepository,
     private readonly signal: WorkSignalService,
@@ -88,7 +90,12 @@ export class VerificationService {
       return facts.frameId;
     }
     if (facts.kind === 'CHECK') {
-      await this.evaluateCheck(shardId);
+      try {
+        await this.evaluateCheck(shardId);
+      } catch (e) {
+        // A render it compares changed after acceptance and was dropped (load); it is redone.
+        if (!(e instanceof BlobChangedError)) throw e;
+      }
       return facts.frameId;
     }
     const strength = facts.verification as Strength;
@@ -127,6 +134,15 @@ export class VerificationService {
    * different nodes; when nothing is pending or disputed, the tiles are verified and assembled.
    */
   async verifyFrame(frameId: string, state: FrameState | undefined): Promise<void> {
+    try {
+      await this.verifyFrameTiles(frameId, state);
+    } catch (e) {
+      // A tile changed after acceptance was dropped (load): the frame waits for its new render.
+      if (!(e instanceof BlobChangedError)) throw e;
+    }
+  }
+
+  private async verifyFrameTiles(frameId: string, state: FrameState | undefined): Promise<void> {
     // Runs after every completion; all but the frame's last find a tile still open, so that is
     // asked first (frameStates) rather than loading every tile with its result. Completions
     // queued behind the frame's last (a backlog) find it verified: they only make sure it gets
@@ -146,7 +162,7 @@ export class VerificationService {
       const passed = await this.repo.passedPairs(jobId, frameNumber);
       const images = new Map<string, Promise<RgbaImage>>();
       const image = (r: ResultRef) => {
-        if (!images.has(r.id)) images.set(r.id, this.load(r.storageKey));
+        if (!images.has(r.id)) images.set(r.id, this.load(r, jobId));
         return images.get(r.id)!;
       };
       for (const [a, b] of neighbourPairs(tiles)) {
@@ -214,9 +230,9 @@ export class VerificationService {
       await this.repo.markVerified([check.id]);
       return;
     }
-    const mine = await this.load(check.result.storageKey);
+    const mine = await this.load(check.result, check.jobId);
     const theirs = frameRegionOfTile(
-      await this.load(checked.storageKey),
+      await this.load(checked, check.jobId),
       regionOf(checked.shard),
       checkRegion,
     );
@@ -258,7 +274,7 @@ export class VerificationService {
     let arbiterVsB: ComparisonResult | null = null;
     if (b) {
       const bPixels = frameRegionOfTile(
-        await this.load(b.storageKey),
+        await this.load(b, check.jobId),
         regionOf(b.shard),
         checkRegion,
       );
@@ -266,7 +282,7 @@ export class VerificationService {
         b,
         bPixels,
         check.result!,
-        await this.load(check.result!.storageKey),
+        await this.load(check.result!, check.jobId),
       );
     }
     const aOk = arbiterVsA.verdict === 'match';
@@ -394,8 +410,26 @@ export class VerificationService {
     );
   }
 
-  private async load(key: string): Promise<RgbaImage> {
-    return decodePng(await this.storage.get(key));
+  /**
+   * A result's pixels, read by its accepted hash. One whose bytes changed since (re-uploaded
+   * through its node's still-valid URL, or lost by the disk) is dropped, its tile rendered again,
+   * and BlobChangedError ends the check that wanted it.
+   */
+  private async load(r: ResultRef, jobId: string): Promise<RgbaImage> {
+    try {
+      return decodePng(await this.tiles.read(r.storageKey, r.sha256));
+    } catch (e) {
+      if (e instanceof BlobChangedError) await this.dropChanged(jobId, r, e);
+      throw e;
+    }
+  }
+
+  /** Drops an accepted result whose stored bytes no longer match it: its tile is redone. */
+  async dropChanged(jobId: string, r: { id: string; nodeId: string }, e: BlobChangedError) {
+    this.logger.warn(`job ${jobId}: result ${r.id} of node ${r.nodeId} dropped: ${e.message}`);
+    await this.repo.discardResults([r.id]);
+    this.events.publish({ type: 'job.changed', jobId, reason: 'result changed after acceptance' });
+    this.signal.notify();
   }
 }
 

@@ -1,0 +1,107 @@
+// A node's upload URL stays valid after its tile is accepted: it can PUT other bytes under the
+// same key. Whatever verification compares and a frame is stitched from must still be the tile
+// the node signed. Simulated agents (no Blender) against a real coordinator, Postgres and Redis.
+import sharp from 'sharp';
+import { hashApiKey } from '../apps/coordinator/src/auth/api-key';
+import { Coordinator, startCoordinator } from '../scripts/lib/local-farm';
+import { RequesterClient } from '../scripts/lib/requester-client';
+import {
+  seedSyntheticJob,
+  SimulatedAgent,
+  SimulatedTile,
+  solidTile,
+} from '../scripts/lib/simulated-agent';
+import type { LeaseGrant } from '@tessera/protocol';
+import { createApiKey, quietFarm, testPrisma } from './support/farm';
+import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix } from './support/test-env';
+
+jest.setTimeout(120_000);
+
+const prisma = testPrisma();
+const coordinators: Coordinator[] = [];
+
+beforeAll(() => quietFarm());
+afterAll(async () => {
+  for (const c of coordinators) await c.stop();
+  await quietFarm();
+  await prisma.$disconnect();
+  cleanupTmpDirs();
+});
+
+const BLUE = '#0000ffff';
+const RED = '#ff0000ff';
+
+/**
+ * One frame of 2x2 tiles. The first tile granted is completed, then its node PUTs red pixels
+ * under the same key; the other three are completed after that. Returns what the farm made of it.
+ */
+async function renderWithAChangedTile(name: string, env: NodeJS.ProcessEnv) {
+  const coordinator = await startCoordinator(
+    { QUEUE_PREFIX: uniqueQueuePrefix(name), STORAGE_DIR: tmpDir(), NODE_ENV: 'test', ...env },
+    { name },
+  );
+  coordinators.push(coordinator);
+  const secret = await createApiKey(name);
+  const key = await prisma.apiKey.findUniqueOrThrow({ where: { hash: hashApiKey(secret) } });
+  const jobId = await seedSyntheticJob(prisma, key.id, { frames: 1, grid: 2, label: name });
+  const agent = new SimulatedAgent();
+  await agent.login(coordinator.url);
+  const blue = await solidTile(8, 8, BLUE);
+  const red = await solidTile(8, 8, RED);
+
+  const lease = async (): Promise<LeaseGrant> => {
+    const res = await agent.requestLease(coordinator.url, 5000);
+    if (!res.lease) throw new Error(`no lease: ${res.status}`);
+    return res.lease;
+  };
+  const finish = async (grant: LeaseGrant, tile: SimulatedTile) => {
+    const done = await agent.finish(coordinator.url, grant, tile);
+    expect({ step: done.step, status: done.status }).toEqual({ step: 'complete', status: 200 });
+  };
+
+  const first = await lease();
+  await finish(first, blue);
+  expect(await agent.upload(first, red)).toBe(200); // the URL still takes a PUT
+  for (let i = 0; i < 3; i++) await finish(await lease(), blue);
+  return { coordinator, secret, jobId, first, lease, finish, blue };
+}
+
+async function pixelsOf(png: Buffer): Promise<Set<string>> {
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  const colours = new Set<string>();
+  for (let i = 0; i < data.length; i += info.channels) {
+    colours.add(data.subarray(i, i + info.channels).toString('hex'));
+  }
+  return colours;
+}
+
+test('the frame is stitched from the accepted bytes, not from bytes PUT afterwards', async () => {
+  const run = await renderWithAChangedTile('changed-cached', {});
+  const client = new RequesterClient(run.coordinator.url, run.secret);
+  const job = await client.waitForJob(run.jobId, { timeoutMs: 30_000 });
+  expect(job.status).toBe('COMPLETED');
+  // The tile was hashed at its completion and kept: assembly never saw the red bytes.
+  expect(await pixelsOf(await client.frame(run.jobId, 1))).toEqual(new Set(['0000ffff']));
+});
+
+test('a tile read back changed is dropped and rendered again before its frame is stitched', async () => {
+  // Nothing kept in memory: assembly reads every tile from storage and checks its hash.
+  const run = await renderWithAChangedTile('changed-read', { RESULT_CACHE_BYTES: '0' });
+  const client = new RequesterClient(run.coordinator.url, run.secret);
+  // The changed tile goes back to the pool: the next lease is the same shard again.
+  const again = await run.lease();
+  expect(again.shardId).toBe(run.first.shardId);
+  const dropped = await prisma.result.findFirstOrThrow({ where: { leaseId: run.first.leaseId } });
+  const shard = await prisma.shard.findUniqueOrThrow({ where: { id: run.first.shardId } });
+  expect(shard.resultId).not.toBe(dropped.id);
+  await run.finish(again, run.blue);
+
+  const job = await client.waitForJob(run.jobId, { timeoutMs: 30_000 });
+  expect(job.status).toBe('COMPLETED');
+  expect(await pixelsOf(await client.frame(run.jobId, 1))).toEqual(new Set(['0000ffff']));
+  const redone = await prisma.shard.findUniqueOrThrow({
+    where: { id: run.first.shardId },
+    include: { result: true },
+  });
+  expect(redone.result?.leaseId).toBe(again.leaseId);
+});
