@@ -2,7 +2,15 @@
 // never compete for leases), a Redis prefix and storage directory of its own, an API key, the
 // coordinator environment, and a description of the machine for the results file.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -101,6 +109,22 @@ async function recreateDatabase(databaseUrl: string): Promise<void> {
 export interface MachineInfo extends Machine {
   postgres: string;
   redis: string;
+  /** µs to create (and close) an empty file in the benchmark's folder, at the start */
+  fileCreateUs: number;
+}
+
+/**
+ * What creating a file costs in the benchmark's folder: the fs driver creates one per tile. Where
+ * ext4 runs without a journal (this machine), creating files stays slow for minutes after many
+ * were deleted (the allocator skips each recently freed inode), for instance right after an
+ * earlier benchmark removed its folder; this shows such a run for what it is.
+ */
+function probeFileCreate(dir: string, files = 500): number {
+  const probe = join(dir, 'file-create-probe');
+  mkdirSync(probe);
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < files; i++) closeSync(openSync(join(probe, String(i)), 'wx'));
+  return Number(process.hrtime.bigint() - started) / 1000 / files;
 }
 
 export async function describeMachine(env: BenchEnv): Promise<MachineInfo> {
@@ -110,6 +134,7 @@ export async function describeMachine(env: BenchEnv): Promise<MachineInfo> {
   const redis = await firstLine('redis-server', ['--version']);
   return {
     ...(await describeBase(env.blenderPath)),
+    fileCreateUs: probeFileCreate(env.workDir),
     postgres: pg[0]?.v ?? 'unknown',
     redis: redis
       .replace(/^Redis server\s*/, '')

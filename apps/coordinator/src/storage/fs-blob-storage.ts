@@ -100,42 +100,39 @@ export class FsBlobStorage implements BlobStorage {
   }
 
   async get(key: string, opts: GetOptions = {}): Promise<Buffer> {
-    const { maxBytes } = opts;
-    let file;
-    try {
-      file = await open(this.path(key), 'r');
-    } catch (err) {
-      if (isMissing(err)) throw new BlobNotFoundError(key);
-      throw err;
-    }
+    const { file, size } = await this.openBlob(key);
     try {
       // The size, from the open file, is checked against the limit before a byte is read.
-      const stats = await file.stat();
-      if (!stats.isFile()) throw new BlobNotFoundError(key);
-      if (maxBytes !== undefined && stats.size > maxBytes) throw new BlobTooLargeError(maxBytes);
-      return await readAll(file, stats.size);
-    } catch (err) {
-      if (isMissing(err)) throw new BlobNotFoundError(key);
-      throw err;
+      if (opts.maxBytes !== undefined && size > opts.maxBytes) {
+        throw new BlobTooLargeError(opts.maxBytes);
+      }
+      return await readAll(file, size);
     } finally {
       await file.close();
     }
   }
 
   async getStream(key: string, range?: ByteRange): Promise<Readable> {
-    // Open first so a missing blob rejects here instead of erroring mid-response.
-    let file;
+    // Opened first, so that a missing blob rejects here instead of erroring mid-response.
+    const { file } = await this.openBlob(key);
+    return file.createReadStream(range ? { start: range.start, end: range.end } : {});
+  }
+
+  /** The blob's open file and its size. @throws BlobNotFoundError (also for a directory) */
+  private async openBlob(key: string): Promise<{ file: FileHandle; size: number }> {
+    let file: FileHandle;
     try {
       file = await open(this.path(key), 'r');
     } catch (err) {
       if (isMissing(err)) throw new BlobNotFoundError(key);
       throw err;
     }
-    if (!(await file.stat()).isFile()) {
+    const stats = await file.stat();
+    if (!stats.isFile()) {
       await file.close();
       throw new BlobNotFoundError(key);
     }
-    return file.createReadStream(range ? { start: range.start, end: range.end } : {});
+    return { file, size: stats.size };
   }
 
   async head(key: string): Promise<{ size: number } | null> {
