@@ -62,7 +62,9 @@ async function main() {
     }
     const warmupMs = opts.quick ? 3000 : 5000;
     const windowMs = opts.quick ? 8000 : 20_000;
-    const load = (pace?: number, lastRate = 300): ThroughputOptions => ({
+    // Shards for 1.5 times the run at `pace`, or at `lastRate` flat out: a first guess above what
+    // one coordinator does (running out of work in the window makes the run invalid).
+    const load = (pace?: number, lastRate = 800): ThroughputOptions => ({
       agents: 200,
       warmupMs,
       windowMs,
