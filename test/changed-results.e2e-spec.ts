@@ -105,3 +105,67 @@ test('a tile read back changed is dropped and rendered again before its frame is
   });
   expect(redone.result?.leaseId).toBe(again.leaseId);
 });
+
+test('a checked tile that changed before its check came back is redone, and the check closed', async () => {
+  const name = 'changed-checked';
+  const coordinator = await startCoordinator(
+    {
+      QUEUE_PREFIX: uniqueQueuePrefix(name),
+      STORAGE_DIR: tmpDir(),
+      NODE_ENV: 'test',
+      RESULT_CACHE_BYTES: '0',
+    },
+    { name },
+  );
+  coordinators.push(coordinator);
+  const secret = await createApiKey(name);
+  const key = await prisma.apiKey.findUniqueOrThrow({ where: { hash: hashApiKey(secret) } });
+  const [worker, checker] = [new SimulatedAgent(), new SimulatedAgent()];
+  for (const agent of [worker, checker]) await agent.login(coordinator.url);
+  const blueOf = (grant: LeaseGrant) => solidTile(grant.region.width, grant.region.height, BLUE);
+  const finish = async (agent: SimulatedAgent, grant: LeaseGrant, tile: SimulatedTile) => {
+    const done = await agent.finish(coordinator.url, grant, tile);
+    expect({ step: done.step, status: done.status }).toEqual({ step: 'complete', status: 200 });
+  };
+
+  // A new node's tile is checked with probability ~0.75 under `paranoid`: new jobs of one tile
+  // until one is, and its check goes to the other node.
+  for (let attempt = 1; ; attempt++) {
+    const jobId = await seedSyntheticJob(prisma, key.id, {
+      frames: 1,
+      grid: 1,
+      label: `${name}-${attempt}`,
+      verification: 'paranoid',
+    });
+    const work = (await worker.requestLease(coordinator.url, 5000)).lease!;
+    expect(work.jobId).toBe(jobId);
+    await finish(worker, work, await blueOf(work));
+    const check = (await checker.requestLease(coordinator.url, 2000)).lease;
+    if (!check) {
+      expect(attempt).toBeLessThan(8);
+      continue;
+    }
+    // The worker PUTs red pixels over its accepted tile before the check comes back.
+    expect(await worker.upload(work, await solidTile(8, 8, RED))).toBe(200);
+    await finish(checker, check, await blueOf(check));
+
+    // Whatever comes next (the tile again, more checks) is rendered honestly until the job ends.
+    const client = new RequesterClient(coordinator.url, secret);
+    const deadline = Date.now() + 30_000;
+    while ((await client.job(jobId)).status === 'RENDERING') {
+      expect(Date.now()).toBeLessThan(deadline);
+      for (const agent of [worker, checker]) {
+        const next = (await agent.requestLease(coordinator.url, 200)).lease;
+        if (next) await finish(agent, next, await blueOf(next));
+      }
+    }
+    expect((await client.job(jobId)).status).toBe('COMPLETED');
+    expect(await pixelsOf(await client.frame(jobId, 1))).toEqual(new Set(['0000ffff']));
+    const shard = await prisma.shard.findUniqueOrThrow({
+      where: { id: work.shardId },
+      include: { result: true },
+    });
+    expect(shard.result?.leaseId).not.toBe(work.leaseId); // the changed tile was redone
+    return;
+  }
+});

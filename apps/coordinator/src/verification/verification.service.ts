@@ -93,8 +93,12 @@ export class VerificationService {
       try {
         await this.evaluateCheck(shardId);
       } catch (e) {
-        // A render it compares changed after acceptance and was dropped (load); it is redone.
         if (!(e instanceof BlobChangedError)) throw e;
+        // A render it compares changed after acceptance and was dropped (load). The check's own
+        // is issued again; a checked one is rendered again and sampled afresh, so this check
+        // has nothing left to decide (as when the checked work was thrown away).
+        const check = await this.repo.findShard(shardId);
+        if (check?.result) await this.repo.markVerified([check.id]);
       }
       return facts.frameId;
     }
