@@ -191,7 +191,16 @@ export class S3BlobStorage implements BlobStorage {
       throw new BlobTooLargeError(maxBytes);
     }
     const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(chunk as Buffer);
+    let read = 0;
+    for await (const chunk of body) {
+      read += (chunk as Buffer).length;
+      // a store that sent no length is held to the limit as the bytes arrive
+      if (maxBytes !== undefined && read > maxBytes) {
+        body.destroy();
+        throw new BlobTooLargeError(maxBytes);
+      }
+      chunks.push(chunk as Buffer);
+    }
     return Buffer.concat(chunks);
   }
 

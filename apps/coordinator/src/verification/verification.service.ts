@@ -84,9 +84,7 @@ export class VerificationService {
     const result = { id: facts.resultId, nodeId: facts.nodeId };
     // A lease that was in flight when its node was convicted: the result is not taken.
     if (facts.blocked) {
-      await this.repo.discardResults([result.id]);
-      this.events.publish({ type: 'job.changed', jobId: facts.jobId, reason: 'result dropped' });
-      this.signal.notify();
+      await this.redo(facts.jobId, [result.id], 'result dropped');
       return facts.frameId;
     }
     if (facts.kind === 'CHECK') {
@@ -311,9 +309,7 @@ export class VerificationService {
     await this.repo.markVerified([check.id]);
     if (outcome === 'UNRESOLVED') {
       // Nobody can be blamed: both renders are redone by other nodes.
-      await this.repo.discardResults([a.id, ...(b ? [b.id] : [])]);
-      this.events.publish({ type: 'job.changed', jobId: check.jobId, reason: 'dispute redone' });
-      this.signal.notify();
+      await this.redo(check.jobId, [a.id, ...(b ? [b.id] : [])], 'dispute redone');
       return;
     }
     const [winner, loser] = aOk ? [a, b!] : [b!, a];
@@ -431,8 +427,16 @@ export class VerificationService {
   /** Drops an accepted result whose stored bytes no longer match it: its tile is redone. */
   async dropChanged(jobId: string, r: { id: string; nodeId: string }, e: BlobChangedError) {
     this.logger.warn(`job ${jobId}: result ${r.id} of node ${r.nodeId} dropped: ${e.message}`);
-    await this.repo.discardResults([r.id]);
-    this.events.publish({ type: 'job.changed', jobId, reason: 'result changed after acceptance' });
+    await this.redo(jobId, [r.id], 'result changed after acceptance');
+  }
+
+  /**
+   * Results that do not count: their tiles go back to the pool. The change is published before
+   * waiting agents are woken, so a page shows the new leases as re-renders.
+   */
+  private async redo(jobId: string, resultIds: string[], reason: string) {
+    await this.repo.discardResults(resultIds);
+    this.events.publish({ type: 'job.changed', jobId, reason });
     this.signal.notify();
   }
 }
