@@ -1,4 +1,9 @@
-import { cookieValue, signBrowserSession, verifyBrowserSession } from './browser-session';
+import {
+  cookieValue,
+  sessionCookie,
+  signBrowserSession,
+  verifyBrowserSession,
+} from './browser-session';
 import { signSessionToken } from './session-token';
 
 describe('browser sessions', () => {
@@ -25,5 +30,19 @@ describe('browser sessions', () => {
     expect(cookieValue('a=1; tessera_session=x.y; b=2', 'tessera_session')).toBe('x.y');
     expect(cookieValue('a=1', 'tessera_session')).toBeUndefined();
     expect(cookieValue(undefined, 'tessera_session')).toBeUndefined();
+  });
+
+  it('sets an HttpOnly, SameSite=Strict cookie that the Cookie header gives back', () => {
+    const token = signBrowserSession(claims, secret);
+    const set = sessionCookie(token, 3_600_000, false);
+    expect(set.split('; ')).toEqual(
+      expect.arrayContaining(['Path=/', 'Max-Age=3600', 'HttpOnly', 'SameSite=Strict']),
+    );
+    expect(set).not.toContain('Secure');
+    expect(sessionCookie(token, 1000, true).split('; ')).toContain('Secure');
+    // what a browser sends back: the name=value pair before the first attribute
+    expect(cookieValue(set.split('; ')[0], 'tessera_session')).toBe(token);
+    const cleared = sessionCookie('', 0, false);
+    expect(cleared).toMatch(/^tessera_session=; Path=\/; Max-Age=0; HttpOnly/);
   });
 });

@@ -29,6 +29,23 @@ export function verifyBrowserSession(
   );
 }
 
+/**
+ * The Set-Cookie value of the session cookie: HttpOnly, SameSite=Strict, for the whole site.
+ * `maxAgeMs` 0 clears it; `secure` when the coordinator is served over https.
+ */
+export function sessionCookie(value: string, maxAgeMs: number, secure: boolean): string {
+  const attributes = [
+    `${SESSION_COOKIE}=${encodeURIComponent(value)}`,
+    'Path=/',
+    `Max-Age=${Math.floor(maxAgeMs / 1000)}`,
+    ...(maxAgeMs > 0 ? [`Expires=${new Date(Date.now() + maxAgeMs).toUTCString()}`] : []),
+    'HttpOnly',
+    'SameSite=Strict',
+    ...(secure ? ['Secure'] : []),
+  ];
+  return attributes.join('; ');
+}
+
 /** The value of one cookie from a Cookie header. */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;

@@ -7,7 +7,7 @@ import {
   Injectable,
   UnauthorizedException,
 } from '@nestjs/common';
-import { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { apiKeyFromHeaders, hashApiKey } from './api-key';
 import { AuthRepository } from './auth.repository';
@@ -21,7 +21,7 @@ export interface Requester {
   admin: boolean;
 }
 
-type AuthedRequest = Request & { requester?: Requester; node?: NodeClaims };
+type AuthedRequest = FastifyRequest & { requester?: Requester; node?: NodeClaims };
 
 /** An API key in a header, or the dashboard's session cookie (see browser-session.ts). */
 @Injectable()

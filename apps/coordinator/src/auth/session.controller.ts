@@ -12,11 +12,11 @@ import {
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { IsString, Matches, MaxLength } from 'class-validator';
-import { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { hashApiKey } from './api-key';
 import { AuthRepository } from './auth.repository';
-import { SESSION_COOKIE, signBrowserSession } from './browser-session';
+import { sessionCookie, signBrowserSession } from './browser-session';
 import { ApiKeyGuard, CurrentRequester, Requester } from './guards';
 
 /** Browser sessions last a working day; the key itself is checked on every request. */
@@ -40,17 +40,12 @@ export class SessionController {
 
   @Post()
   @HttpCode(200)
-  async create(@Body() body: CreateSessionDto, @Res({ passthrough: true }) res: Response) {
+  async create(@Body() body: CreateSessionDto, @Res({ passthrough: true }) res: FastifyReply) {
     const key = await this.repo.findActiveApiKeyByHash(hashApiKey(body.apiKey));
     if (!key) throw new UnauthorizedException('unknown or revoked API key');
     const exp = Date.now() + SESSION_TTL_MS;
-    res.cookie(SESSION_COOKIE, signBrowserSession({ apiKeyId: key.id, exp }, this.config.SECRET), {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: this.config.PUBLIC_URL.startsWith('https:'),
-      path: '/',
-      maxAge: SESSION_TTL_MS,
-    });
+    const token = signBrowserSession({ apiKeyId: key.id, exp }, this.config.SECRET);
+    res.header('Set-Cookie', sessionCookie(token, SESSION_TTL_MS, this.secure));
     return { name: key.name, admin: key.admin, expiresAt: new Date(exp).toISOString() };
   }
 
@@ -62,7 +57,11 @@ export class SessionController {
 
   @Delete()
   @HttpCode(204)
-  remove(@Res({ passthrough: true }) res: Response): void {
-    res.clearCookie(SESSION_COOKIE, { path: '/' });
+  remove(@Res({ passthrough: true }) res: FastifyReply): void {
+    res.header('Set-Cookie', sessionCookie('', 0, this.secure));
+  }
+
+  private get secure(): boolean {
+    return this.config.PUBLIC_URL.startsWith('https:');
   }
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Response } from 'express';
-import { existsSync } from 'node:fs';
+import type { FastifyReply } from 'fastify';
+import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -22,39 +22,42 @@ const TYPES: Record<string, string> = {
 export class DashboardPagesController {
   // Every page is the same shell; the browser code renders the page the path names.
   @Get()
-  jobs(@Res() res: Response) {
+  jobs(@Res() res: FastifyReply) {
     this.shell(res);
   }
 
   @Get('jobs/:id')
-  job(@Res() res: Response) {
+  job(@Res() res: FastifyReply) {
     this.shell(res);
   }
 
   @Get('nodes')
-  nodes(@Res() res: Response) {
+  nodes(@Res() res: FastifyReply) {
     this.shell(res);
   }
 
   @Get('payouts')
-  payouts(@Res() res: Response) {
+  payouts(@Res() res: FastifyReply) {
     this.shell(res);
   }
 
   @Get('assets/:file')
-  asset(@Param('file') file: string, @Res() res: Response) {
+  asset(@Param('file') file: string, @Res() res: FastifyReply) {
     if (!ASSET.test(file) || !existsSync(join(WEB_DIR, file))) {
       throw new NotFoundException('no such asset');
     }
-    res.type(TYPES[file.split('.').pop()!]).set('Cache-Control', 'no-cache');
-    res.sendFile(join(WEB_DIR, file));
+    this.send(res, join(WEB_DIR, file), TYPES[file.split('.').pop()!]);
   }
 
-  private shell(res: Response) {
+  private shell(res: FastifyReply) {
     const file = join(WEB_DIR, 'index.html');
     if (!existsSync(file)) {
       throw new NotFoundException('dashboard not built: run `npm run build`');
     }
-    res.type('html').set('Cache-Control', 'no-cache').sendFile(file);
+    this.send(res, file, 'text/html; charset=utf-8');
+  }
+
+  private send(res: FastifyReply, file: string, type: string) {
+    void res.type(type).header('Cache-Control', 'no-cache').send(createReadStream(file));
   }
 }

@@ -9,7 +9,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeyGuard, CurrentRequester, Requester } from '../auth/guards';
 import { EventVisibilityService } from './event-visibility.service';
 import { EventsService } from './events.service';
@@ -35,20 +35,22 @@ export class EventsController {
   @Get()
   async stream(
     @CurrentRequester() requester: Requester,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
     @Query('job', new ParseUUIDPipe({ optional: true })) job?: string,
   ): Promise<void> {
     if (job && !requester.admin && (await this.visibility.ownerOf(job)) !== requester.apiKeyId) {
       throw new NotFoundException('no such job');
     }
-    res.status(200).set({
+    // The stream is written to the socket's response directly, not through Fastify's reply.
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
       Connection: 'keep-alive',
       'X-Accel-Buffering': 'no',
     });
-    res.flushHeaders();
     res.write('retry: 2000\n\n');
 
     // The stream may be ended at any time (shutdown): nothing is written after that.
@@ -78,7 +80,7 @@ export class EventsController {
     }
 
     const keepalive = setInterval(() => write(': keepalive\n\n'), KEEPALIVE_MS);
-    req.on('close', () => {
+    req.raw.on('close', () => {
       clearInterval(keepalive);
       unsubscribe();
       res.end();

@@ -13,7 +13,7 @@ import {
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
+import { FileInterceptor, type UploadedMultipartFile } from '@nestjs/platform-fastify/multipart';
 import { ApiBearerAuth, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard, CurrentRequester, Requester } from '../auth/guards';
 import { CreateJobDto } from './dto/create-job.dto';
@@ -32,10 +32,14 @@ export class JobsController {
   @UseInterceptors(FileInterceptor('scene'))
   create(
     @CurrentRequester() requester: Requester,
-    @UploadedFile() scene: Express.Multer.File | undefined,
+    @UploadedFile() scene: UploadedMultipartFile | undefined,
     @Body() body: CreateJobDto,
   ) {
-    return this.jobs.submit(requester, scene && { path: scene.path, size: scene.size }, body);
+    return this.jobs.submit(
+      requester,
+      scene?.path ? { path: scene.path, size: scene.size } : undefined,
+      body,
+    );
   }
 
   @Get()

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MulterModule } from '@nestjs/platform-express';
+import { MultipartModule } from '@nestjs/platform-fastify/multipart';
 import { tmpdir } from 'node:os';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { StorageModule } from '../storage/storage.module';
@@ -11,7 +11,7 @@ import { JobsService } from './jobs.service';
   imports: [
     StorageModule,
     // Scenes go to a temp file (never memory), capped by size; the service deletes them after.
-    MulterModule.registerAsync({
+    MultipartModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
         dest: tmpdir(),

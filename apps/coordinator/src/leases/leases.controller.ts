@@ -9,7 +9,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CurrentNode, NodeSessionGuard } from '../auth/guards';
 import { NodeClaims } from '../auth/session-token';
 import { CompleteLeaseDto, FailLeaseDto, LeaseRequestDto } from './dto/lease.dto';
@@ -27,13 +27,13 @@ export class LeasesController {
   async request(
     @CurrentNode() node: NodeClaims,
     @Body() body: LeaseRequestDto,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const abort = new AbortController();
     // The agent went away (connection closed before the answer): stop waiting for it. Not
     // req 'close': on Node >= 16 that fires once the body is read, not when the client leaves.
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
+    res.raw.on('close', () => {
+      if (!res.raw.writableFinished) abort.abort();
     });
     const grant = await this.leases.request(node, body.waitMs ?? 20_000, abort.signal, body.held);
     if (!grant) res.status(204);

@@ -8,8 +8,8 @@ import {
   PayloadTooLargeException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
-import type { Request } from 'express';
-import { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import {
   BLOB_STORAGE,
@@ -77,7 +77,8 @@ export class BlobUrlService {
   async acceptUpload(
     key: string,
     query: Record<string, unknown>,
-    req: Request,
+    req: FastifyRequest,
+    res: FastifyReply,
   ): Promise<{ key: string; size: number }> {
     const claims = this.verify('put', key, query);
     const max = claims.max!; // verify() requires max for puts
@@ -99,8 +100,8 @@ export class BlobUrlService {
       if (err instanceof BlobTooLargeError) {
         // The rest of the body is still on the wire: close the connection after the 413 rather
         // than read an unbounded upload to keep it alive.
-        req.res?.setHeader('Connection', 'close');
-        req.unpipe(limit);
+        res.header('Connection', 'close');
+        req.raw.unpipe(limit);
         throw new PayloadTooLargeException(err.message);
       }
       throw err;
@@ -109,24 +110,23 @@ export class BlobUrlService {
   }
 
   /**
-   * Pipes the raw request body into `limit`. Binary types pass through the app's JSON and
-   * urlencoded parsers untouched, so the body is normally still unread here.
+   * Pipes the raw request body into `limit`. Only JSON, text and forms have parsers in the app
+   * (see httpAdapter()), so the body of a binary type is still unread here.
    */
-  private pipeBody(req: Request, limit: ByteLimit): ByteLimit {
-    const body: unknown = req.body;
-    if (Buffer.isBuffer(body)) return Readable.from([body]).pipe(limit); // an app-wide raw parser
-    if (body !== undefined && req.readableEnded) {
+  private pipeBody(req: FastifyRequest, limit: ByteLimit): ByteLimit {
+    if (req.body !== undefined) {
       throw new UnsupportedMediaTypeException(
-        'the body was parsed as a form or JSON; upload with a binary Content-Type',
+        'the body was parsed as a form, text or JSON; upload with a binary Content-Type',
       );
     }
-    // Not stream.pipeline(): it would destroy req, and with it the socket, before the 413 goes
-    // out. A client abort still fails the limiter, so storage drops the partial blob.
-    req.once('error', (err) => limit.destroy(err));
-    req.once('close', () => {
-      if (!req.complete) limit.destroy(new Error('client aborted the upload'));
+    const body = req.raw;
+    // Not stream.pipeline(): it would destroy the body, and with it the socket, before the 413
+    // goes out. A client abort still fails the limiter, so storage drops the partial blob.
+    body.once('error', (err) => limit.destroy(err));
+    body.once('close', () => {
+      if (!body.complete) limit.destroy(new Error('client aborted the upload'));
     });
-    return req.pipe(limit);
+    return body.pipe(limit);
   }
 
   private verify(op: BlobOp, key: string, query: Record<string, unknown>) {

@@ -1,10 +1,4 @@
-import {
-  Global,
-  Module,
-  NotFoundException,
-  ValidationPipe,
-  type INestApplication,
-} from '@nestjs/common';
+import { Global, Module, NotFoundException, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request as httpRequest, type Server } from 'node:http';
@@ -12,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import { configureApp, HTTP_OPTIONS, httpAdapter } from '../app';
 import { APP_CONFIG, loadConfig, type AppConfig } from '../config/config';
 import { BLOB_STORAGE, type BlobStorage } from './blob-storage';
 import { BlobUrlSigner } from './blob-url-signer';
@@ -50,12 +45,13 @@ describe('BlobsController (fs driver, over HTTP)', () => {
     @Module({ imports: [TestConfigModule, StorageModule] })
     class TestAppModule {}
 
-    // Default body parsers on, as in the real app: binary uploads must get past them unread.
-    app = await NestFactory.create(TestAppModule, { logger: false });
-    // As in createApp(): the raw query and wildcard params must get through it untouched.
-    app.useGlobalPipes(
-      new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }),
-    );
+    // The real app's body parsers and pipes: binary uploads must get past the parsers unread,
+    // the raw query and wildcard params through the validation pipe untouched.
+    app = await NestFactory.create(TestAppModule, httpAdapter(), {
+      ...HTTP_OPTIONS,
+      logger: false,
+    });
+    configureApp(app);
     await app.listen(0, '127.0.0.1');
     server = app.getHttpServer();
     storage = app.get(BLOB_STORAGE);

@@ -9,7 +9,7 @@ import {
   Res,
   StreamableFile,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BLOBS_ROUTE } from './blob-url-signer';
 import { BlobUrlService } from './blob-url.service';
 
@@ -21,30 +21,31 @@ import { BlobUrlService } from './blob-url.service';
 export class BlobsController {
   constructor(private readonly blobs: BlobUrlService) {}
 
-  // path-to-regexp v8 named wildcard: `*key` yields the segments as an array.
+  // Fastify's wildcard: the rest of the path, decoded, is the blob's key (checked by storage).
   // Ranges let an agent resume a large scene download where it broke off.
-  @Get('*key')
+  @Get('*')
   async get(
-    @Param('key') key: string[],
+    @Param('*') key: string,
     @Query() query: Record<string, unknown>,
     @Headers('range') range: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<StreamableFile> {
-    res.setHeader('Accept-Ranges', 'bytes');
-    const blob = await this.blobs.openDownload(key.join('/'), query, range);
+    res.header('Accept-Ranges', 'bytes');
+    const blob = await this.blobs.openDownload(key, query, range);
     if (blob.contentRange) {
       res.status(206);
-      res.setHeader('Content-Range', blob.contentRange);
+      res.header('Content-Range', blob.contentRange);
     }
     return new StreamableFile(blob.stream, { type: blob.contentType, length: blob.size });
   }
 
-  @Put('*key')
+  @Put('*')
   put(
-    @Param('key') key: string[],
+    @Param('*') key: string,
     @Query() query: Record<string, unknown>,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<{ key: string; size: number }> {
-    return this.blobs.acceptUpload(key.join('/'), query, req);
+    return this.blobs.acceptUpload(key, query, req, res);
   }
 }

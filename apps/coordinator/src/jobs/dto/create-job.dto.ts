@@ -91,7 +91,7 @@ export const VERIFICATION_STRENGTHS = ['off', 'light', 'standard', 'paranoid'] a
 export type VerificationStrength = (typeof VERIFICATION_STRENGTHS)[number];
 
 export class CreateJobDto {
-  // Documents the multipart file field; multer takes the file out of the body.
+  // Documents the multipart file field; the upload interceptor takes the file out of the body.
   @ApiProperty({ type: 'string', format: 'binary', description: 'The .blend file' })
   @IsOptional()
   scene?: unknown;
