@@ -30,8 +30,7 @@ export class AssemblyProcessor extends WorkerHost {
     if (!frame || frame.status === 'DONE') return;
     // A frame reopened by a conviction after this was queued waits for its next verification.
     if (frame.shards.some((s) => s.status !== 'DONE' || !s.result || !s.verifiedAt)) return;
-    const size = (frame.job.sceneInfo as { resolution: { width: number; height: number } })
-      .resolution;
+    const size = frame.resolution;
     let tiles;
     try {
       tiles = await Promise.all(
