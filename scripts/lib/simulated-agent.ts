@@ -109,8 +109,6 @@ export interface LeaseResult {
   ms: number;
 }
 
-/** libsecp256k1 signs in microseconds where ethers' JavaScript takes milliseconds. */
-
 /** One node: its own wallet (so its own identity) and session token. */
 export class SimulatedAgent {
   private token?: string;
