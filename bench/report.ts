@@ -51,8 +51,8 @@ export function renderReport(r: BenchResults): string {
     'The fs driver creates a file per tile. This machine runs ext4 without a journal, where file',
     'creation stays slow for minutes after many files were deleted (the kernel skips each recently',
     'freed inode): right after an earlier benchmark removed its folder, a coordinator here spent',
-    'up to 3 ms of CPU per cycle instead of 1.8. A file creation above ~50 µs in the table marks',
-    'such a run.',
+    "up to 3 ms of CPU per cycle instead of 1.8. The benchmark's own fresh database (the old one",
+    'dropped) can have the same effect. A file creation above ~50 µs in the table marks such a run.',
     '',
   ];
 

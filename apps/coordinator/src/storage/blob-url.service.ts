@@ -110,13 +110,13 @@ export class BlobUrlService {
   }
 
   /**
-   * Pipes the raw request body into `limit`. Only JSON, text and forms have parsers in the app
-   * (see httpAdapter()), so the body of a binary type is still unread here.
+   * Pipes the raw request body into `limit`. Only JSON, text and multipart have parsers in the
+   * app (see httpAdapter()), so the body of any other type is still unread here.
    */
   private pipeBody(req: FastifyRequest, limit: ByteLimit): ByteLimit {
     if (req.body !== undefined) {
       throw new UnsupportedMediaTypeException(
-        'the body was parsed as a form, text or JSON; upload with a binary Content-Type',
+        'the body was parsed as JSON or text; upload with a binary Content-Type',
       );
     }
     const body = req.raw;

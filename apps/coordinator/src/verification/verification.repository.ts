@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { PixelRegion } from '@tessera/protocol';
+import { regionOf } from '../planning/tile-geometry';
 import { Prisma, PrismaService } from '../prisma/prisma.service';
 import { literal, sql } from '../prisma/sql';
 
@@ -107,10 +108,6 @@ const resultSelect = {
   select: { id: true, nodeId: true, storageKey: true, sha256: true },
 } as const;
 
-function region(s: { x: number; y: number; width: number; height: number }): PixelRegion {
-  return { x: s.x, y: s.y, width: s.width, height: s.height };
-}
-
 /**
  * All Postgres access of the verification pipeline, named for what it means. The reads made for
  * every batch of completions and every frame go straight to pg (PrismaService.query): through
@@ -205,7 +202,7 @@ export class VerificationRepository {
       shardId: s.shardId,
       tileX: s.tileX,
       tileY: s.tileY,
-      region: region(s),
+      region: regionOf(s),
       verifiedAt: s.verifiedAt,
       result: s.done ? acceptedResult(s) : null,
     }));
