@@ -1,9 +1,15 @@
-import { Signature, verifyMessage, Wallet } from 'ethers';
-import { eip191Sign, eip191SignedBy } from './signing';
+import { hashMessage, Signature, verifyMessage, Wallet } from 'ethers';
+import { eip191Digest, eip191Sign, eip191SignedBy } from './signing';
 
 describe('EIP-191 signing', () => {
   const alice = Wallet.createRandom();
   const bob = Wallet.createRandom();
+
+  it("digests a message as ethers' hashMessage does, counting UTF-8 bytes in the prefix", () => {
+    for (const message of ['', 'tessera-result:1', 'ünïcödé ✓ 渲染', 'x'.repeat(1000)]) {
+      expect(`0x${eip191Digest(message).toString('hex')}`).toBe(hashMessage(message));
+    }
+  });
 
   it("agrees with verifyMessage on a node's signatures", async () => {
     for (let i = 0; i < 12; i++) {
