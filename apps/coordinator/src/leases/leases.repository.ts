@@ -42,14 +42,16 @@ export interface ResultRecord {
 }
 
 /**
- * How many of the oldest free shards a grant considers. It bounds the grant's cost (256 cost
- * ~10 ms of Postgres per grant, 64 ~1.5 ms) and must exceed the grants one replica can run at
- * once (its connection pool, 20), since concurrent grants skip each other's locked rows.
- * A grant that loses every candidate to concurrent grants says so and is retried at once.
+ * How many of the oldest free shards a grant considers. It bounds the grant's cost, which grows
+ * with it (alone on a connection here: 16 candidates 0.19 ms of Postgres, 32 0.27, 64 0.31-0.39;
+ * in the throughput benchmark 24 instead of 64 took Postgres from 1.15-1.30 to 1.00-1.09 ms of
+ * CPU per lease cycle), and must exceed the grants one replica can run at once (its connection
+ * pool, 20), since concurrent grants skip each other's locked rows. A grant that loses every
+ * candidate to concurrent grants (two replicas can run 40) says so and is retried at once.
  * Written into the SQL as a literal, not a parameter: with LIMIT $n Postgres judges its generic
  * plan worse than a custom one and plans the grant on every call (0.7-0.9 ms of each grant).
  */
-const CANDIDATE_POOL = literal('64');
+const CANDIDATE_POOL = literal('24');
 
 /** A grant's outcome: the shard, or none and whether free shards were there but all taken. */
 export interface GrantAttempt {
