@@ -291,7 +291,9 @@ describe('leases', () => {
     expect(((await broken.json()) as { message: string }).message).toMatch(
       /uploaded tile is not a valid PNG: cut short/,
     );
-    // hash that does not match the upload
+    // hash that does not match the upload: the last one counts, not an earlier one this
+    // coordinator may still hold in memory
+    expect((await upload(l, junk)).status).toBe(200);
     expect((await upload(l, good)).status).toBe(200);
     const lying = await post(a, `/${l.leaseId}/complete`, {
       sha256: sha(junk),

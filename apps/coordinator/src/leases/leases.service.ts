@@ -23,6 +23,7 @@ import { QueueName, VerificationPayload } from '../queues/queues';
 import { BLOB_STORAGE, BlobNotFoundError, BlobStorage } from '../storage/blob-storage';
 import { BlobTooLargeError } from '../storage/byte-limit';
 import { CheckedBlobs, sha256Hex } from '../storage/checked-blobs';
+import { RecentUploads } from '../storage/recent-uploads';
 import { JobFactsRepository } from './job-facts.repository';
 import { GrantedLeases, LeaseFacts } from './granted-leases';
 import { LeasesRepository } from './leases.repository';
@@ -45,6 +46,7 @@ export class LeasesService implements OnModuleDestroy {
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
     @InjectQueue(QueueName.Verification) private readonly verification: Queue<VerificationPayload>,
     private readonly tiles: CheckedBlobs,
+    private readonly uploads: RecentUploads,
     private readonly repo: LeasesRepository,
     private readonly jobs: JobFactsRepository,
     private readonly signal: WorkSignalService,
@@ -300,8 +302,12 @@ export class LeasesService implements OnModuleDestroy {
   private async checkUpload(key: string, sha256: string, lease: LeaseFacts) {
     let bytes: Buffer;
     try {
-      // S3 presigned PUTs cannot cap the size, so it is checked here for every driver.
-      bytes = await this.storage.get(key, { maxBytes: this.config.MAX_TILE_BYTES });
+      // Uploaded through this replica (fs driver): the bytes its PUT stored, held to the same
+      // limit, not read back. Else read, with the limit checked here: S3 presigned PUTs
+      // cannot cap the size.
+      bytes =
+        this.uploads.take(key) ??
+        (await this.storage.get(key, { maxBytes: this.config.MAX_TILE_BYTES }));
     } catch (e) {
       if (e instanceof BlobNotFoundError) {
         throw new UnprocessableEntityException('no upload found for this lease');

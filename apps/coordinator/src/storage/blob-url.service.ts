@@ -20,6 +20,7 @@ import {
 import { BlobUrlError, BlobUrlSigner, mediaType, type BlobOp } from './blob-url-signer';
 import { BlobTooLargeError, ByteLimit } from './byte-limit';
 import { parseByteRange } from './byte-range';
+import { RecentUploads } from './recent-uploads';
 
 /** 416, with the blob's size so the client can start over. */
 export class RangeNotSatisfiableException extends HttpException {
@@ -44,6 +45,7 @@ export class BlobUrlService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
     private readonly signer: BlobUrlSigner,
+    private readonly uploads: RecentUploads,
   ) {}
 
   /** `rangeHeader`: an HTTP Range, so that an interrupted download can resume. */
@@ -93,9 +95,10 @@ export class BlobUrlService {
       throw new PayloadTooLargeException(`body of ${declared} bytes exceeds the limit of ${max}`);
     }
 
-    const limit = new ByteLimit(max);
+    const limit = new ByteLimit(max, this.uploads.capacity);
     try {
       await this.storage.put(key, this.pipeBody(req, limit), { contentType: claims.ct });
+      this.uploads.stored(key, limit.kept());
     } catch (err) {
       if (err instanceof BlobTooLargeError) {
         // The rest of the body is still on the wire: close the connection after the 413 rather

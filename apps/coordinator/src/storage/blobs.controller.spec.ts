@@ -11,6 +11,7 @@ import { APP_CONFIG, loadConfig, type AppConfig } from '../config/config';
 import { BLOB_STORAGE, type BlobStorage } from './blob-storage';
 import { BlobUrlSigner } from './blob-url-signer';
 import { BlobUrlService } from './blob-url.service';
+import { RecentUploads } from './recent-uploads';
 import { StorageModule } from './storage.module';
 
 const KEY = 'results/job-1/shard-1/lease-1.png';
@@ -74,6 +75,10 @@ describe('BlobsController (fs driver, over HTTP)', () => {
     expect(put.status).toBe(200);
     expect(put.body).toEqual({ key: KEY, size: 1000 });
     expect((await storage.get(KEY)).equals(body)).toBe(true);
+    // kept for the completion that follows, once
+    const uploads = app.get(RecentUploads);
+    expect(uploads.take(KEY)?.equals(body)).toBe(true);
+    expect(uploads.take(KEY)).toBeUndefined();
 
     const get = await request(server)
       .get(local(await storage.presignGet(KEY)))
@@ -172,6 +177,7 @@ describe('BlobsController (fs driver, over HTTP)', () => {
     expect(status).toBe(413);
     expect(await storage.head(key)).toBeNull();
     expect(await readdir(join(dir, '.tmp'))).toEqual([]);
+    expect(app.get(RecentUploads).take(key)).toBeUndefined();
   });
 
   it('drops a partial upload when the client disconnects', async () => {
@@ -223,7 +229,12 @@ describe('BlobsController (fs driver, over HTTP)', () => {
 
   it('is switched off with the S3 driver (404)', async () => {
     const s3Config = { ...config, STORAGE_DRIVER: 's3' } as AppConfig;
-    const service = new BlobUrlService(s3Config, storage, app.get(BlobUrlSigner));
+    const service = new BlobUrlService(
+      s3Config,
+      storage,
+      app.get(BlobUrlSigner),
+      app.get(RecentUploads),
+    );
     const query = Object.fromEntries(new URL(await storage.presignGet(KEY)).searchParams);
     await expect(service.openDownload(KEY, query)).rejects.toThrow(NotFoundException);
   });

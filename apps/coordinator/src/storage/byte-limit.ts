@@ -7,17 +7,32 @@ export class BlobTooLargeError extends Error {
   }
 }
 
-/** Passes bytes through and fails as soon as more than `maxBytes` have gone by. */
+/**
+ * Passes bytes through and fails as soon as more than `maxBytes` have gone by. With `keepUpTo`,
+ * it also keeps what went by while that is no more than `keepUpTo` bytes (see kept()).
+ */
 export class ByteLimit extends Transform {
   bytes = 0;
+  private chunks: Buffer[] | null;
 
-  constructor(private readonly maxBytes: number) {
+  constructor(
+    private readonly maxBytes: number,
+    private readonly keepUpTo = 0,
+  ) {
     super();
+    this.chunks = keepUpTo > 0 ? [] : null;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
-    if (this.bytes > this.maxBytes) done(new BlobTooLargeError(this.maxBytes));
-    else done(null, chunk);
+    if (this.bytes > this.maxBytes) return done(new BlobTooLargeError(this.maxBytes));
+    if (this.chunks && this.bytes <= this.keepUpTo) this.chunks.push(chunk);
+    else this.chunks = null;
+    done(null, chunk);
+  }
+
+  /** Every byte that went by, when kept (`keepUpTo` set and not exceeded); else null. */
+  kept(): Buffer | null {
+    return this.chunks && Buffer.concat(this.chunks, this.bytes);
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { BlobCache } from './blob-cache';
 import { BLOB_STORAGE, type BlobStorage } from './blob-storage';
 
 /** A blob whose bytes no longer hash to what was recorded when it was accepted. */
@@ -28,47 +29,28 @@ export function sha256Hex(bytes: Buffer): string {
  */
 @Injectable()
 export class CheckedBlobs {
-  private readonly cached = new Map<string, { sha256: string; bytes: Buffer }>();
-  private cachedBytes = 0;
+  private readonly cached: BlobCache<{ sha256: string; bytes: Buffer }>;
 
   constructor(
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
-    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'RESULT_CACHE_BYTES'>,
-  ) {}
+    @Inject(APP_CONFIG) config: Pick<AppConfig, 'RESULT_CACHE_BYTES'>,
+  ) {
+    this.cached = new BlobCache(config.RESULT_CACHE_BYTES);
+  }
 
   /** Bytes just checked against `sha256`, for the reads that follow. */
   remember(key: string, sha256: string, bytes: Buffer): void {
-    this.forget(key);
-    const limit = this.config.RESULT_CACHE_BYTES;
-    if (bytes.length > limit) return;
     this.cached.set(key, { sha256, bytes });
-    this.cachedBytes += bytes.length;
-    for (const [oldest] of this.cached) {
-      if (this.cachedBytes <= limit) break;
-      this.forget(oldest);
-    }
   }
 
   /** @throws BlobChangedError, BlobNotFoundError */
   async read(key: string, sha256: string): Promise<Buffer> {
     const hit = this.cached.get(key);
-    if (hit && hit.sha256 === sha256) {
-      // Most recently used goes last (Map keeps insertion order).
-      this.cached.delete(key);
-      this.cached.set(key, hit);
-      return hit.bytes;
-    }
+    if (hit && hit.sha256 === sha256) return hit.bytes;
     const bytes = await this.storage.get(key);
     const actual = sha256Hex(bytes);
     if (actual !== sha256) throw new BlobChangedError(key, actual);
     this.remember(key, sha256, bytes);
     return bytes;
-  }
-
-  private forget(key: string): void {
-    const entry = this.cached.get(key);
-    if (!entry) return;
-    this.cached.delete(key);
-    this.cachedBytes -= entry.bytes.length;
   }
 }

@@ -6,6 +6,7 @@ import { BlobUrlService } from './blob-url.service';
 import { BlobsController } from './blobs.controller';
 import { CheckedBlobs } from './checked-blobs';
 import { FsBlobStorage } from './fs-blob-storage';
+import { RecentUploads } from './recent-uploads';
 import { S3BlobStorage } from './s3-blob-storage';
 
 export async function createBlobStorage(
@@ -23,7 +24,8 @@ export async function createBlobStorage(
 
 /**
  * Provides BLOB_STORAGE (fs or s3, from config), hash-checked reads of accepted tiles
- * (CheckedBlobs) and the fs driver's presigned-URL endpoint.
+ * (CheckedBlobs), the fs driver's presigned-URL endpoint and the bytes it just stored
+ * (RecentUploads).
  */
 @Module({
   controllers: [BlobsController],
@@ -40,7 +42,8 @@ export async function createBlobStorage(
     },
     BlobUrlService,
     CheckedBlobs,
+    RecentUploads,
   ],
-  exports: [BLOB_STORAGE, CheckedBlobs],
+  exports: [BLOB_STORAGE, CheckedBlobs, RecentUploads],
 })
 export class StorageModule {}
