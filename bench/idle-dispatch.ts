@@ -4,6 +4,7 @@
 // an idle agent's long poll returns with that shard. The winner becomes the next holder.
 // Measured with the idle agents on the replica that takes the release (woken in-process) and on
 // the other replica (woken through Redis pub/sub).
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { LeaseGrant } from '@tessera/protocol';
 import { Coordinator } from '../scripts/lib/local-farm';
@@ -47,6 +48,8 @@ export async function idleDispatch(
   const results: DispatchScenario[] = [];
   for (const scenario of scenarios) {
     const abort = new AbortController();
+    // every idle agent's long poll (and each old holder's that rejoins) listens on this one signal
+    setMaxListeners(0, abort.signal);
     let onLease: ((agent: SimulatedAgent, lease: LeaseGrant, at: number) => void) | undefined;
     const poll = async (agent: SimulatedAgent) => {
       while (!abort.signal.aborted) {
