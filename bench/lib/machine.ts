@@ -43,7 +43,16 @@ export async function describeMachine(blenderPath: string): Promise<Machine> {
     // compiled outside the repository
   }
   const head = await firstLine('git', ['-C', root, 'rev-parse', '--short', 'HEAD']);
-  const dirty = await firstLine('git', ['-C', root, 'status', '--porcelain']);
+  // the benchmarks' own result files (bench/*.md) do not make the code under test uncommitted
+  const dirty = await firstLine('git', [
+    '-C',
+    root,
+    'status',
+    '--porcelain',
+    '--',
+    '.',
+    ':(exclude)bench/*.md',
+  ]);
   return {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     nproc: cpus().length,
