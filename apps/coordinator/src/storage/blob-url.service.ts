@@ -95,7 +95,7 @@ export class BlobUrlService {
       throw new PayloadTooLargeException(`body of ${declared} bytes exceeds the limit of ${max}`);
     }
 
-    const limit = new ByteLimit(max, this.uploads.capacity);
+    const limit = new ByteLimit(max, this.uploads.keepUpTo);
     try {
       await this.storage.put(key, this.pipeBody(req, limit), { contentType: claims.ct });
       this.uploads.stored(key, limit.kept());
