@@ -12,7 +12,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { apiKeyFromHeaders, hashApiKey } from './api-key';
 import { AuthRepository } from './auth.repository';
 import { cookieValue, SESSION_COOKIE, verifyBrowserSession } from './browser-session';
-import { NodeClaims, verifySessionToken } from './session-token';
+import { NodeClaims, VerifiedNodeSessions } from './session-token';
 
 export interface Requester {
   apiKeyId: string;
@@ -64,13 +64,17 @@ export class AdminGuard implements CanActivate {
 
 @Injectable()
 export class NodeSessionGuard implements CanActivate {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  private readonly sessions: VerifiedNodeSessions;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.sessions = new VerifiedNodeSessions(config.SECRET);
+  }
 
   canActivate(ctx: ExecutionContext): boolean {
     const req = ctx.switchToHttp().getRequest<AuthedRequest>();
     const auth = req.headers['authorization'];
     const token = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : '';
-    const claims = verifySessionToken(token, this.config.SECRET);
+    const claims = this.sessions.verify(token);
     if (!claims) throw new UnauthorizedException('node session token missing, invalid or expired');
     req.node = claims;
     return true;

@@ -28,6 +28,36 @@ export function verifySessionToken(
 }
 
 /**
+ * Node tokens that have verified, so that an agent's calls (two per lease cycle) skip the HMAC
+ * and parsing after the first. Keyed by the whole token, so only a token that verified is ever
+ * a hit; its expiry is still checked on every call. The oldest entry leaves when full.
+ */
+export class VerifiedNodeSessions {
+  private readonly verified = new Map<string, Readonly<NodeClaims>>();
+
+  constructor(
+    private readonly secret: string,
+    private readonly capacity = 10_000,
+  ) {}
+
+  get size(): number {
+    return this.verified.size;
+  }
+
+  verify(token: string, now = Date.now()): Readonly<NodeClaims> | null {
+    const known = this.verified.get(token);
+    if (known) return known.exp > now ? known : null;
+    const claims = verifySessionToken(token, this.secret, now);
+    if (!claims) return null;
+    if (this.verified.size >= this.capacity) {
+      this.verified.delete(this.verified.keys().next().value as string);
+    }
+    this.verified.set(token, Object.freeze(claims));
+    return claims;
+  }
+}
+
+/**
  * `<base64url claims>.<HMAC>`: stateless signed claims with an expiry. The purpose is part of
  * the MAC, so a token made for one purpose (node session, browser session) is never the other.
  */
