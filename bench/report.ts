@@ -1,5 +1,6 @@
 // Renders the benchmark results as the Markdown of bench/RESULTS.md.
 import { MachineInfo } from './lib/bench-env';
+import type { BullmqReference } from './lib/bullmq-reference';
 import { fmtMs, fmtNum, median } from './lib/stats';
 import { DispatchScenario, DISPATCH_TARGET_MS } from './idle-dispatch';
 import { ThroughputResult, THROUGHPUT_TARGET } from './throughput';
@@ -17,6 +18,8 @@ export interface BenchResults {
   durationS: number;
   /** 1-minute load average when the run ended */
   loadAtEnd: number;
+  /** BullMQ alone on this machine, measured before the throughput runs */
+  bullmq?: BullmqReference;
   tiles?: TileOverheadResult;
   throughput: ThroughputResult[];
   dispatch?: DispatchScenario[];
@@ -59,7 +62,7 @@ export function renderReport(r: BenchResults): string {
   ];
 
   if (r.tiles) out.push(...tilesSection(r.tiles));
-  if (r.throughput.length) out.push(...throughputSection(r.throughput, m.nproc));
+  if (r.throughput.length) out.push(...throughputSection(r.throughput, m.nproc, r.bullmq));
   if (r.dispatch) out.push(...dispatchSection(r.dispatch, r.tiles));
   return out.join('\n') + '\n';
 }
@@ -127,7 +130,11 @@ function tilesSection(t: TileOverheadResult): string[] {
   ];
 }
 
-function throughputSection(rows: ThroughputResult[], cores: number): string[] {
+function throughputSection(
+  rows: ThroughputResult[],
+  cores: number,
+  bullmq?: BullmqReference,
+): string[] {
   const t = THROUGHPUT_TARGET;
   const flat = rows.find((r) => r.replicas === 1 && r.pace === null);
   const paced = rows.find((r) => r.replicas === 1 && r.pace !== null);
@@ -205,6 +212,20 @@ function throughputSection(rows: ThroughputResult[], cores: number): string[] {
         'per cycle for all three together. A coordinator runs its JavaScript on one thread: at ' +
         `${fmtNum(coordinator, 1)} ms per cycle one process cannot go much past ` +
         `${fmtNum(1000 / coordinator, 0)} cycles/s.`,
+    );
+  }
+  if (bullmq) {
+    // The issue's yardstick for its target, measured here: how fast this machine is for the
+    // kind of work the target was set against.
+    out.push(
+      '',
+      `Yardstick, same run: BullMQ alone did ${fmtNum(bullmq.drain, 0)} no-op jobs/s here ` +
+        `draining a filled queue (one worker, concurrency 50) and ${fmtNum(bullmq.addAndProcess, 0)} ` +
+        'with 50 producers adding one job at a time while it processed (issue 2 set its target on a ' +
+        'machine where "BullMQ alone does 2-8k jobs/s").' +
+        (flat
+          ? ` One coordinator's flat-out cycles/s are ${fmtNum(flat.cyclesPerSecond / bullmq.addAndProcess, 3)} of the latter.`
+          : ''),
     );
   }
   out.push('');

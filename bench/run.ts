@@ -12,6 +12,7 @@ import { Coordinator, startCoordinator } from '../scripts/lib/local-farm';
 import { repoRoot } from '../scripts/lib/repo-root';
 import { idleDispatch } from './idle-dispatch';
 import { describeMachine, openBenchEnv } from './lib/bench-env';
+import { bullmqReference } from './lib/bullmq-reference';
 import { BenchResults, renderReport } from './report';
 import { throughput, ThroughputOptions, ThroughputResult } from './throughput';
 import { tileOverhead } from './tile-overhead';
@@ -57,6 +58,13 @@ async function main() {
       results.tiles = await tileOverhead(env, { trials: opts.quick ? 1 : 5, log: log('tiles') });
     }
 
+    if (opts.benches.has('throughput')) {
+      results.bullmq = await bullmqReference(env.redisUrl, `${env.queuePrefix}-reference`);
+      log('throughput')(
+        `BullMQ alone: ${results.bullmq.drain.toFixed(0)} jobs/s draining, ` +
+          `${results.bullmq.addAndProcess.toFixed(0)} adding and processing`,
+      );
+    }
     if (opts.benches.has('throughput') || opts.benches.has('dispatch')) {
       coordinators.push(await startCoordinator(env.coordinatorEnv(), { name: 'replica-a', echo }));
     }
