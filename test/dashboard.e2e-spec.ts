@@ -495,12 +495,14 @@ test("the payouts page lists settlements, slashes and refunds of the requester's
   await signInAs(page, await createApiKey('payouts-artist'));
   const jobId = await insertJob(1, 2, 1, 'payouts-artist');
   const [payee, cheat] = [await insertNode('payee'), await insertNode('slashed')];
-  const settled = await onChain(jobId, 0, {
-    kind: 'SETTLED',
-    address: payee.address,
-    nodeId: payee.id,
-    amountWei: '3000000000000000',
-  });
+  // The settlement was signed again at higher fees before it was mined.
+  const replaced = randomTxHash();
+  const settled = await onChain(
+    jobId,
+    0,
+    { kind: 'SETTLED', address: payee.address, nodeId: payee.id, amountWei: '3000000000000000' },
+    [replaced],
+  );
   const slashed = await onChain(jobId, 1, {
     kind: 'SLASHED',
     address: cheat.address,
@@ -523,24 +525,15 @@ test("the payouts page lists settlements, slashes and refunds of the requester's
       cells: [...tr.cells].map((td) => td.textContent),
       amount: tr.querySelector('.amount').title,
     }))`) as Promise<{ id: string; cells: string[]; amount: string }[]>;
-  // when, kind, job, node, address, amount, transaction, status; newest first
-  const expected = (e: typeof settled, kind: string, node: string, amount: string) => ({
+  // when, kind, job, node (its name), address, amount, transaction, status; newest first
+  const expected = (e: typeof settled, kind: string, node: string, amount: string, tx: string) => ({
     id: e.id,
-    cells: [
-      expect.any(String),
-      kind,
-      jobId.slice(0, 8),
-      node,
-      e.address,
-      amount,
-      e.txHash,
-      'confirmed',
-    ],
+    cells: [expect.any(String), kind, jobId.slice(0, 8), node, e.address, amount, tx, 'confirmed'],
     amount: `${e.amountWei} wei`,
   });
   expect(await rows()).toEqual([
-    expected(slashed, 'slashed', cheat.id.slice(0, 8), '500 gwei'),
-    expected(settled, 'settled', payee.id.slice(0, 8), '0.003 ETH'),
+    expected(slashed, 'slashed', 'slashed', '500 gwei', slashed.txHash),
+    expected(settled, 'settled', 'payee', '0.003 ETH', `${settled.txHash}replaced ${replaced}`),
   ]);
   expect(await page.$(`#payouts tr[data-payout="${foreign.id}"]`)).toBeNull();
 
@@ -568,7 +561,9 @@ test("the payouts page lists settlements, slashes and refunds of the requester's
     redis.disconnect();
   }
   await page.waitForSelector(`#payouts tr[data-payout="${refunded.id}"]`, { timeout: 10_000 });
-  expect((await rows())[0]).toEqual(expected(refunded, 'refunded', 'requester', '0.0015 ETH'));
+  expect((await rows())[0]).toEqual(
+    expected(refunded, 'refunded', 'requester', '0.0015 ETH', refunded.txHash),
+  );
   expect(await page.textContent('#payouts-message')).toBe('');
   await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-payouts.png'), fullPage: true });
 });
@@ -750,14 +745,22 @@ async function onChain(
     amountWei: string;
     nodeId?: string;
   },
+  replacedHashes: string[] = [],
 ) {
-  const txHash = `0x${randomUUID().replace(/-/g, '').repeat(2)}`;
+  const txHash = randomTxHash();
   const txKind = ({ SETTLED: 'SETTLE', SLASHED: 'SLASH', REFUNDED: 'CLOSE' } as const)[entry.kind];
   const tx = await prisma.chainTx.create({
-    data: { jobId, seq, kind: txKind, status: 'CONFIRMED', args: {}, txHash, blockNumber: 1 },
+    data: {
+      ...{ jobId, seq, kind: txKind, status: 'CONFIRMED', args: {}, txHash, blockNumber: 1 },
+      replacedHashes,
+    },
   });
   const { id } = await prisma.ledgerEntry.create({ data: { jobId, ...entry, chainTxId: tx.id } });
   return { id, txHash, ...entry };
+}
+
+function randomTxHash(): string {
+  return `0x${randomUUID().replace(/-/g, '').repeat(2)}`;
 }
 
 /** A planned job of this key, straight in the database (cancelled, so no agent leases it). */

@@ -514,7 +514,12 @@ export class PayoutsRepository {
       },
       orderBy: [{ createdAt: 'desc' }, { kind: 'asc' }],
       take,
-      include: { chainTx: { select: { txHash: true, blockNumber: true, status: true } } },
+      include: {
+        chainTx: {
+          select: { txHash: true, replacedHashes: true, blockNumber: true, status: true },
+        },
+        node: { select: { name: true } },
+      },
     });
   }
 

@@ -168,9 +168,12 @@ export class PayoutsService {
         kind: e.kind.toLowerCase(),
         jobId: e.jobId,
         nodeId: e.nodeId,
+        nodeName: e.node?.name ?? null,
         address: e.address,
         amountWei: e.amountWei.toFixed(0),
         txHash: e.chainTx?.txHash ?? null,
+        // signed earlier for the same step at lower fees and replaced (see ChainTxService)
+        replacedTxHashes: e.chainTx?.replacedHashes.filter((h) => h !== e.chainTx?.txHash) ?? [],
         blockNumber: e.chainTx?.blockNumber ?? null,
         status: e.chainTx?.status.toLowerCase() ?? null,
         createdAt: e.createdAt,

@@ -143,11 +143,15 @@ export interface Payout {
   jobId: string;
   /** the paid or slashed node; null for a refund to the requester */
   nodeId: string | null;
+  /** the node's name, as its operator set it */
+  nodeName: string | null;
   /** payee, slashed operator or refunded requester */
   address: string;
   amountWei: string;
   /** null until the transaction is signed */
   txHash: string | null;
+  /** the step's earlier signatures, replaced by higher fees (one of them may be the one mined) */
+  replacedTxHashes: string[];
   blockNumber: number | null;
   status: 'pending' | 'sent' | 'confirmed' | 'failed' | null;
   createdAt: string;

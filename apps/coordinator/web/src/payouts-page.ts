@@ -45,13 +45,21 @@ function row(p: Payout): HTMLElement {
     h('td', {}, time(p.createdAt)),
     h('td', { class: 'kind' }, p.kind),
     h('td', {}, h('a', { href: `/dashboard/jobs/${p.jobId}` }, short(p.jobId))),
-    h('td', {}, p.nodeId ? short(p.nodeId) : 'requester'),
+    h(
+      'td',
+      { class: 'node', title: p.nodeId },
+      p.nodeId ? (p.nodeName ?? short(p.nodeId)) : 'requester',
+    ),
     h('td', {}, h('code', {}, p.address)),
     h('td', { class: 'amount', title: `${p.amountWei} wei` }, wei(p.amountWei)),
     h(
       'td',
       { class: 'tx', title: p.blockNumber === null ? null : `block ${p.blockNumber}` },
       h('code', {}, p.txHash ?? '–'),
+      // earlier signatures of the step, replaced by higher fees
+      ...p.replacedTxHashes.map((hash) =>
+        h('div', { class: 'muted replaced' }, 'replaced ', h('code', {}, hash)),
+      ),
     ),
     h('td', {}, p.status ?? '–'),
   );
