@@ -1,6 +1,7 @@
 // A node's upload URL stays valid after its tile is accepted: it can PUT other bytes under the
 // same key. Whatever verification compares and a frame is stitched from must still be the tile
-// the node signed. Simulated agents (no Blender) against a real coordinator, Postgres and Redis.
+// the node signed, and a node that wrote another image there is a cheater. Simulated agents (no
+// Blender) against a real coordinator, Postgres and Redis.
 import sharp from 'sharp';
 import { hashApiKey } from '../apps/coordinator/src/auth/api-key';
 import { Coordinator, startCoordinator } from '../scripts/lib/local-farm';
@@ -33,9 +34,9 @@ const RED = '#ff0000ff';
 
 /**
  * One frame of 2x2 tiles. The first tile granted is completed, then its node PUTs red pixels
- * under the same key; the other three are completed after that. Returns what the farm made of it.
+ * (or `over`) under the same key; the other three are completed after that. Returns what the farm made of it.
  */
-async function renderWithAChangedTile(name: string, env: NodeJS.ProcessEnv) {
+async function renderWithAChangedTile(name: string, env: NodeJS.ProcessEnv, over?: SimulatedTile) {
   const coordinator = await startCoordinator(
     { QUEUE_PREFIX: uniqueQueuePrefix(name), STORAGE_DIR: tmpDir(), NODE_ENV: 'test', ...env },
     { name },
@@ -47,7 +48,7 @@ async function renderWithAChangedTile(name: string, env: NodeJS.ProcessEnv) {
   const agent = new SimulatedAgent();
   await agent.login(coordinator.url);
   const blue = await solidTile(8, 8, BLUE);
-  const red = await solidTile(8, 8, RED);
+  const red = over ?? (await solidTile(8, 8, RED));
 
   const lease = async (): Promise<LeaseGrant> => {
     const res = await agent.requestLease(coordinator.url, 5000);
@@ -63,7 +64,7 @@ async function renderWithAChangedTile(name: string, env: NodeJS.ProcessEnv) {
   await finish(first, blue);
   expect(await agent.upload(first, red)).toBe(200); // the URL still takes a PUT
   for (let i = 0; i < 3; i++) await finish(await lease(), blue);
-  return { coordinator, secret, jobId, first, lease, finish, blue };
+  return { coordinator, agent, secret, jobId, first, lease, finish, blue };
 }
 
 async function pixelsOf(png: Buffer): Promise<Set<string>> {
@@ -84,11 +85,58 @@ test('the frame is stitched from the accepted bytes, not from bytes PUT afterwar
   expect(await pixelsOf(await client.frame(run.jobId, 1))).toEqual(new Set(['0000ffff']));
 });
 
-test('a tile read back changed is dropped and rendered again before its frame is stitched', async () => {
+test('a node that PUTs another image over its accepted tile is convicted: another node redoes its work', async () => {
   // Nothing kept in memory: assembly reads every tile from storage and checks its hash.
-  const run = await renderWithAChangedTile('changed-read', { RESULT_CACHE_BYTES: '0' });
+  const run = await renderWithAChangedTile('changed-image', { RESULT_CACHE_BYTES: '0' });
   const client = new RequesterClient(run.coordinator.url, run.secret);
-  // The changed tile goes back to the pool: the next lease is the same shard again.
+  const cheat = await prisma.result.findFirstOrThrow({ where: { leaseId: run.first.leaseId } });
+  const fraud = await waitFor(() =>
+    prisma.verdict.findFirst({ where: { jobId: run.jobId, kind: 'FRAUD', nodeA: cheat.nodeId } }),
+  );
+  expect(fraud).toMatchObject({ outcome: 'FAIL', resultA: cheat.id, frameNumber: 1 });
+  expect(fraud.evidence).toMatchObject({
+    reason: 'tile rewritten after it was accepted',
+    acceptedSha256: run.blue.sha256,
+    storedSha256: (await solidTile(8, 8, RED)).sha256,
+  });
+  const blocked = await prisma.jobBlock.findFirstOrThrow({
+    where: { jobId: run.jobId, nodeId: cheat.nodeId },
+  });
+  expect(blocked.reason).toBe('rewrote an accepted tile');
+  // It gets no more work on the job; all four of its tiles go to another node.
+  expect((await run.agent.requestLease(run.coordinator.url, 300)).status).toBe(204);
+  const honest = new SimulatedAgent();
+  await honest.login(run.coordinator.url);
+  for (let i = 0; i < 4; i++) {
+    const grant = (await honest.requestLease(run.coordinator.url, 5000)).lease!;
+    expect(grant.jobId).toBe(run.jobId);
+    const done = await honest.finish(run.coordinator.url, grant, run.blue);
+    expect({ step: done.step, status: done.status }).toEqual({ step: 'complete', status: 200 });
+  }
+  const job = await client.waitForJob(run.jobId, { timeoutMs: 30_000 });
+  expect(job.status).toBe('COMPLETED');
+  expect(await pixelsOf(await client.frame(run.jobId, 1))).toEqual(new Set(['0000ffff']));
+  const shards = await prisma.shard.findMany({
+    where: { jobId: run.jobId, kind: 'WORK' },
+    include: { result: true },
+  });
+  expect(shards.map((s) => s.result?.nodeId)).toEqual(
+    shards.map(() => expect.not.stringMatching(cheat.nodeId)),
+  );
+});
+
+test('bytes that are no image under an accepted tile (as a damaged disk would leave) are redone without blame', async () => {
+  const run = await renderWithAChangedTile(
+    'changed-garbage',
+    { RESULT_CACHE_BYTES: '0' },
+    {
+      bytes: Buffer.from('not a png at all'),
+      sha256: '',
+    },
+  );
+  const client = new RequesterClient(run.coordinator.url, run.secret);
+  // The changed tile goes back to the pool: the next lease is the same shard again, for the
+  // same node.
   const again = await run.lease();
   expect(again.shardId).toBe(run.first.shardId);
   const dropped = await prisma.result.findFirstOrThrow({ where: { leaseId: run.first.leaseId } });
@@ -104,9 +152,11 @@ test('a tile read back changed is dropped and rendered again before its frame is
     include: { result: true },
   });
   expect(redone.result?.leaseId).toBe(again.leaseId);
+  expect(await prisma.verdict.count({ where: { jobId: run.jobId, kind: 'FRAUD' } })).toBe(0);
+  expect(await prisma.jobBlock.count({ where: { jobId: run.jobId } })).toBe(0);
 });
 
-test('a checked tile that changed before its check came back is redone, and the check closed', async () => {
+test('a checked tile that changed before its check came back is redone, its node convicted, and the check closed', async () => {
   const name = 'changed-checked';
   const coordinator = await startCoordinator(
     {
@@ -166,6 +216,21 @@ test('a checked tile that changed before its check came back is redone, and the 
       include: { result: true },
     });
     expect(shard.result?.leaseId).not.toBe(work.leaseId); // the changed tile was redone
+    // and its node, which wrote an image over it, convicted on the job
+    const rewritten = await prisma.result.findFirstOrThrow({ where: { leaseId: work.leaseId } });
+    expect(
+      await prisma.verdict.count({ where: { jobId, kind: 'FRAUD', nodeA: rewritten.nodeId } }),
+    ).toBe(1);
     return;
   }
 });
+
+async function waitFor<T>(read: () => Promise<T | null>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -44,7 +44,7 @@ export class AssemblyProcessor extends WorkerHost {
       // A tile that changed since it was verified is dropped; the frame is stitched once its
       // new render is verified.
       const changed = frame.shards.find((s) => s.result!.storageKey === e.key)!.result!;
-      await this.verification.dropChanged(frame.jobId, changed, e);
+      await this.verification.dropChanged(frame.jobId, frame.number, changed, e);
       return;
     }
     const pixels = await composeFrame(size, tiles);

@@ -9,6 +9,8 @@ export class BlobChangedError extends Error {
   constructor(
     readonly key: string,
     readonly actual: string,
+    /** what the key holds now */
+    readonly bytes: Buffer,
   ) {
     super(`blob ${key} changed after it was accepted (its SHA-256 is now ${actual})`);
     this.name = 'BlobChangedError';
@@ -49,7 +51,7 @@ export class CheckedBlobs {
     if (hit && hit.sha256 === sha256) return hit.bytes;
     const bytes = await this.storage.get(key);
     const actual = sha256Hex(bytes);
-    if (actual !== sha256) throw new BlobChangedError(key, actual);
+    if (actual !== sha256) throw new BlobChangedError(key, actual, bytes);
     this.remember(key, sha256, bytes);
     return bytes;
   }

@@ -164,7 +164,7 @@ export class VerificationService {
       const passed = await this.repo.passedPairs(jobId, frameNumber);
       const images = new Map<string, Promise<RgbaImage>>();
       const image = (r: ResultRef) => {
-        if (!images.has(r.id)) images.set(r.id, this.load(r, jobId));
+        if (!images.has(r.id)) images.set(r.id, this.load(r, jobId, frameNumber));
         return images.get(r.id)!;
       };
       for (const [a, b] of neighbourPairs(tiles)) {
@@ -232,9 +232,9 @@ export class VerificationService {
       await this.repo.markVerified([check.id]);
       return;
     }
-    const mine = await this.load(check.result, check.jobId);
+    const mine = await this.load(check.result, check.jobId, check.frameNumber);
     const theirs = frameRegionOfTile(
-      await this.load(checked, check.jobId),
+      await this.load(checked, check.jobId, check.frameNumber),
       regionOf(checked.shard),
       checkRegion,
     );
@@ -276,7 +276,7 @@ export class VerificationService {
     let arbiterVsB: ComparisonResult | null = null;
     if (b) {
       const bPixels = frameRegionOfTile(
-        await this.load(b, check.jobId),
+        await this.load(b, check.jobId, check.frameNumber),
         regionOf(b.shard),
         checkRegion,
       );
@@ -284,7 +284,7 @@ export class VerificationService {
         b,
         bPixels,
         check.result!,
-        await this.load(check.result!, check.jobId),
+        await this.load(check.result!, check.jobId, check.frameNumber),
       );
     }
     const aOk = arbiterVsA.verdict === 'match';
@@ -314,21 +314,24 @@ export class VerificationService {
     }
     const [winner, loser] = aOk ? [a, b!] : [b!, a];
     await this.reward(winner.nodeId, { kind: 'check-passed' });
-    await this.convict(check.jobId, check.frameNumber, loser, check.result!.nodeId, checkRegion);
+    await this.convict(check.jobId, check.frameNumber, loser, 'lost an arbitration', {
+      region: checkRegion,
+      arbiterNode: check.result!.nodeId,
+    });
   }
 
   /** Fraud: verdict on record, trust gone, blocklisted on the job, all its work there redone. */
   private async convict(
     jobId: string,
     frameNumber: number,
-    loser: ResultRef,
-    arbiterNodeId: string,
-    where: PixelRegion,
+    loser: { id: string; nodeId: string },
+    reason: string,
+    evidence: Record<string, unknown>,
   ) {
     const { firstConviction, frames } = await this.repo.invalidateNodeOnJob(
       jobId,
       loser.nodeId,
-      'lost an arbitration',
+      reason,
     );
     // Several disputes can resolve against the same node at once: one fraud verdict per job.
     if (firstConviction) {
@@ -339,7 +342,7 @@ export class VerificationService {
         outcome: 'FAIL',
         resultA: loser.id,
         nodeA: loser.nodeId,
-        evidence: { region: where, arbiterNode: arbiterNodeId },
+        evidence,
       });
       await this.reward(loser.nodeId, { kind: 'check-failed' });
       this.logger.warn(
@@ -411,21 +414,39 @@ export class VerificationService {
   }
 
   /**
-   * A result's pixels, read by its accepted hash. One whose bytes changed since (re-uploaded
-   * through its node's still-valid URL, or lost by the disk) is dropped, its tile rendered again,
-   * and BlobChangedError ends the check that wanted it.
+   * A result's pixels, read by its accepted hash. One whose bytes changed since is dropped
+   * (dropChanged), and BlobChangedError ends the check that wanted it.
    */
-  private async load(r: ResultRef, jobId: string): Promise<RgbaImage> {
+  private async load(r: ResultRef, jobId: string, frameNumber: number): Promise<RgbaImage> {
     try {
       return decodePng(await this.tiles.read(r.storageKey, r.sha256));
     } catch (e) {
-      if (e instanceof BlobChangedError) await this.dropChanged(jobId, r, e);
+      if (e instanceof BlobChangedError) await this.dropChanged(jobId, frameNumber, r, e);
       throw e;
     }
   }
 
-  /** Drops an accepted result whose stored bytes no longer match it: its tile is redone. */
-  async dropChanged(jobId: string, r: { id: string; nodeId: string }, e: BlobChangedError) {
+  /**
+   * An accepted result whose stored bytes no longer hash to what its node signed. Bytes that
+   * decode as an image were written on purpose, and only the node's own upload URL (scoped to
+   * this one key) writes there: the node is convicted, as for a lost arbitration. Bytes that do
+   * not decode could be the disk's doing: the tile is redone without blame.
+   */
+  async dropChanged(
+    jobId: string,
+    frameNumber: number,
+    r: { id: string; nodeId: string; sha256: string },
+    e: BlobChangedError,
+  ) {
+    if (await decodesAsImage(e.bytes)) {
+      await this.convict(jobId, frameNumber, r, 'rewrote an accepted tile', {
+        reason: 'tile rewritten after it was accepted',
+        key: e.key,
+        acceptedSha256: r.sha256,
+        storedSha256: e.actual,
+      });
+      return;
+    }
     this.logger.warn(`job ${jobId}: result ${r.id} of node ${r.nodeId} dropped: ${e.message}`);
     await this.redo(jobId, [r.id], 'result changed after acceptance');
   }
@@ -463,4 +484,13 @@ function summary(c: ComparisonResult) {
 
 function evidence(where: PixelRegion, c: ComparisonResult, extra: object) {
   return { region: where, ...extra, ...summary(c), failed: c.failed };
+}
+
+async function decodesAsImage(bytes: Buffer): Promise<boolean> {
+  try {
+    await decodePng(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
