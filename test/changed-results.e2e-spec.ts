@@ -170,8 +170,13 @@ test('a checked tile that changed before its check came back is redone, its node
   coordinators.push(coordinator);
   const secret = await createApiKey(name);
   const key = await prisma.apiKey.findUniqueOrThrow({ where: { hash: hashApiKey(secret) } });
-  const [worker, checker] = [new SimulatedAgent(), new SimulatedAgent()];
-  for (const agent of [worker, checker]) await agent.login(coordinator.url);
+  // A third node: once the worker is convicted, checks of the checker's renders need one.
+  const [worker, checker, third] = [
+    new SimulatedAgent(),
+    new SimulatedAgent(),
+    new SimulatedAgent(),
+  ];
+  for (const agent of [worker, checker, third]) await agent.login(coordinator.url);
   const blueOf = (grant: LeaseGrant) => solidTile(grant.region.width, grant.region.height, BLUE);
   const finish = async (agent: SimulatedAgent, grant: LeaseGrant, tile: SimulatedTile) => {
     const done = await agent.finish(coordinator.url, grant, tile);
@@ -201,10 +206,10 @@ test('a checked tile that changed before its check came back is redone, its node
 
     // Whatever comes next (the tile again, more checks) is rendered honestly until the job ends.
     const client = new RequesterClient(coordinator.url, secret);
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 60_000;
     while ((await client.job(jobId)).status === 'RENDERING') {
       expect(Date.now()).toBeLessThan(deadline);
-      for (const agent of [worker, checker]) {
+      for (const agent of [worker, checker, third]) {
         const next = (await agent.requestLease(coordinator.url, 200)).lease;
         if (next) await finish(agent, next, await blueOf(next));
       }
