@@ -6,8 +6,8 @@ import { PayoutsPayload, QueueName, settlementJobId } from '../queues/queues';
 import { FundingService } from './funding.service';
 import { PayoutsRepository } from './payouts.repository';
 
-/** How long a cancelled job's last uploads get to be verified before it is settled. */
-const CANCEL_GRACE_MS = 10_000;
+/** How long an ended job's renders still on their way get to be verified before it is settled. */
+const SETTLE_GRACE_MS = 10_000;
 
 /**
  * Every CHAIN_POLL_MS: looks for deposits, and queues a settlement pass for every job whose
@@ -41,7 +41,7 @@ export class PayoutsWatcherService implements OnModuleInit, OnModuleDestroy {
     this.running = true;
     try {
       await this.funding.check();
-      for (const jobId of await this.repo.jobsToSettle(CANCEL_GRACE_MS)) {
+      for (const jobId of await this.repo.jobsToSettle(SETTLE_GRACE_MS)) {
         // the job id dedupes: a pass already waiting or running is not queued twice
         await this.queue.add('settle', { jobId }, { jobId: settlementJobId(jobId) });
       }
