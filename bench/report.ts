@@ -151,7 +151,7 @@ function throughputSection(
     'of a closed loop at capacity is mostly queueing (about agents / throughput per cycle).',
     '*Paced*: the same agents each start a cycle once per agents/pace seconds, as if rendering',
     'in between, offering half the measured capacity. *Free shards*: the backlog when the run',
-    "started (a grant walks the oldest job's free shards in frame order and stops after 256, so",
+    'started (a grant considers the 24 oldest free shards it may take, in job and frame order, so',
     'the backlog does not set its cost). CPU: percent of one core per process over the window,',
     'of all cores for the machine; per cycle, the coordinator includes its queue workers',
     '(verification and assembly jobs of each completion) and Postgres every postgres process on',
