@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Coordinator, FarmProcess, startAgent, startCoordinator } from '../scripts/lib/local-farm';
 import { RequesterClient } from '../scripts/lib/requester-client';
 import { createApiKey, quietFarm, testPrisma } from './support/farm';
-import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix } from './support/test-env';
+import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix, until } from './support/test-env';
 
 jest.setTimeout(240_000);
 
@@ -28,20 +28,6 @@ function agentEnv(): NodeJS.ProcessEnv {
     TESSERA_THREADS: '1',
     TESSERA_POLL_WAIT_MS: '5000',
   };
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 test('a node killed mid-render loses its lease to expiry and the job completes elsewhere', async () => {

@@ -14,7 +14,7 @@ import {
 } from '../scripts/lib/simulated-agent';
 import type { LeaseGrant } from '@tessera/protocol';
 import { createApiKey, quietFarm, testPrisma } from './support/farm';
-import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix } from './support/test-env';
+import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix, until } from './support/test-env';
 
 jest.setTimeout(120_000);
 
@@ -90,7 +90,7 @@ test('a node that PUTs another image over its accepted tile is convicted: anothe
   const run = await renderWithAChangedTile('changed-image', { RESULT_CACHE_BYTES: '0' });
   const client = new RequesterClient(run.coordinator.url, run.secret);
   const cheat = await prisma.result.findFirstOrThrow({ where: { leaseId: run.first.leaseId } });
-  const fraud = await waitFor(() =>
+  const fraud = await until('the fraud verdict', () =>
     prisma.verdict.findFirst({ where: { jobId: run.jobId, kind: 'FRAUD', nodeA: cheat.nodeId } }),
   );
   expect(fraud).toMatchObject({ outcome: 'FAIL', resultA: cheat.id, frameNumber: 1 });
@@ -229,13 +229,3 @@ test('a checked tile that changed before its check came back is redone, its node
     return;
   }
 });
-
-async function waitFor<T>(read: () => Promise<T | null>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -29,7 +29,7 @@ import { RequesterClient } from '../scripts/lib/requester-client';
 import { SimulatedAgent } from '../scripts/lib/simulated-agent';
 import { Cheater, cheatCatalogue, startCheater } from './support/cheats';
 import { createApiKey, quietFarm, testPrisma } from './support/farm';
-import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix } from './support/test-env';
+import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix, until } from './support/test-env';
 
 jest.setTimeout(600_000);
 
@@ -62,16 +62,9 @@ let requester: Wallet;
 let bank: Wallet;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>) {
-  const deadline = Date.now() + 300_000;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+/** Chain steps (confirmations, settlements) can take minutes on a loaded CI machine. */
+const untilChain = <T>(what: string, probe: () => Promise<T | null | undefined | false>) =>
+  until(what, probe, 300_000);
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<[number, T]> {
   const res = await fetch(`${coordinator.url}${path}`, {
@@ -222,7 +215,7 @@ describe('a job with two honest nodes and one cheater', () => {
       cheatCatalogue({ overlap: 4, samples: SAMPLES, earlierRenders: new Map() })['black tile'],
     );
     await startHonestAgents();
-    await until('three staked nodes', async () => (await prisma.node.count()) >= 3 || null);
+    await untilChain('three staked nodes', async () => (await prisma.node.count()) >= 3 || null);
 
     const scene = await makeTestScene(join(tmpDir(), 'scene.blend'), {
       width: 128,
@@ -261,7 +254,7 @@ describe('a job with two honest nodes and one cheater', () => {
 
     // one wei short, sent straight to the escrow by the requester's own wallet
     await (await escrow.connect(requester).fund(jobKey, deposit - 1n)).wait();
-    await until('the short deposit noticed', async () => {
+    await untilChain('the short deposit noticed', async () => {
       const j = await prisma.job.findUniqueOrThrow({ where: { id: jobId } });
       return j.paymentNote?.includes(`holds ${deposit - 1n} wei`);
     });
@@ -291,13 +284,13 @@ describe('a job with two honest nodes and one cheater', () => {
     });
     expect(ok).toBe(201);
     expect(sent.txHash).toMatch(/^0x[0-9a-f]{64}$/);
-    await until('the job funded', async () => (await paymentOf(jobId)) !== 'AWAITING_FUNDS');
+    await untilChain('the job funded', async () => (await paymentOf(jobId)) !== 'AWAITING_FUNDS');
     const done = await client.waitForJob(jobId, { timeoutMs: 300_000, intervalMs: 500 });
     expect(done.status).toBe('COMPLETED');
   });
 
   it('pays honest operators exactly their accepted work, slashes the cheater, refunds the rest', async () => {
-    await until('the settlement', async () => (await paymentOf(jobId)) === 'SETTLED');
+    await untilChain('the settlement', async () => (await paymentOf(jobId)) === 'SETTLED');
     const cheaterNode = await prisma.node.findUniqueOrThrow({
       where: { address: cheater.address },
     });
@@ -495,11 +488,11 @@ async function submitFunded(seed: number, frames = 4): Promise<FundedJob> {
 async function jobInTheMiddleOfSettlement(seed: number, frames?: number): Promise<FundedJob> {
   const job = await submitFunded(seed, frames);
   // the deposit needs the miner's blocks to count
-  await until('the job dispatched', async () => (await paymentOf(job.id)) === 'FUNDED');
+  await untilChain('the job dispatched', async () => (await paymentOf(job.id)) === 'FUNDED');
   minerHeld = true;
   const done = await client.waitForJob(job.id, { timeoutMs: 300_000, intervalMs: 300 });
   expect(done.status).toBe('COMPLETED');
-  const first = await until('the first settlement transaction sent', async () =>
+  const first = await untilChain('the first settlement transaction sent', async () =>
     prisma.chainTx.findFirst({ where: { jobId: job.id, seq: 1, status: 'SENT' } }),
   );
   expect(first.kind).toBe('SETTLE');
@@ -541,7 +534,7 @@ async function expectEachPaymentOnce(job: FundedJob): Promise<void> {
 }
 
 const someTilesVerified = (jobId: string) =>
-  until('some verified tiles', async () =>
+  untilChain('some verified tiles', async () =>
     (await prisma.shard.count({ where: { jobId, verifiedAt: { not: null } } })) >= 2 ? true : null,
   );
 
@@ -551,7 +544,7 @@ const someTilesVerified = (jobId: string) =>
  * Returns what the nodes were paid.
  */
 async function expectSettledToTheWei(job: FundedJob): Promise<bigint> {
-  await until('the settlement', async () => (await paymentOf(job.id)) === 'SETTLED');
+  await untilChain('the settlement', async () => (await paymentOf(job.id)) === 'SETTLED');
   const work = await acceptedWorkWei(job.id);
   const [, ledger] = await api<LedgerView>('GET', `/api/v1/jobs/${job.id}/payouts`);
   const settled = ledger.entries.filter((e) => e.kind === 'SETTLED');
@@ -633,7 +626,7 @@ describe('the escrow paused in the middle of a settlement', () => {
     minerHeld = false;
     const note = 'escrow paused: settlement waits until it is unpaused';
     try {
-      await until('the settlement waiting', async () =>
+      await untilChain('the settlement waiting', async () =>
         (await prisma.job.findUniqueOrThrow({ where: { id: job.id } })).paymentNote === note
           ? true
           : null,
@@ -712,7 +705,7 @@ describe("a node's asking price", () => {
     await dear.login(coordinator.url, String(PRICE + 1n));
     await cheap.login(coordinator.url, String(PRICE));
     const job = await submitFunded(13);
-    await until('the job dispatched', async () => (await paymentOf(job.id)) === 'FUNDED');
+    await untilChain('the job dispatched', async () => (await paymentOf(job.id)) === 'FUNDED');
     // tiles are free while both ask: the dear node would get one if its price did not matter
     const free = await prisma.shard.count({ where: { jobId: job.id, status: 'PENDING' } });
     expect(free).toBeGreaterThan(1);

@@ -9,7 +9,7 @@ import { Coordinator, startCoordinator } from '../scripts/lib/local-farm';
 import { RequesterClient } from '../scripts/lib/requester-client';
 import { SimulatedAgent, solidTile } from '../scripts/lib/simulated-agent';
 import { createApiKey, quietFarm, testPrisma } from './support/farm';
-import { cleanupTmpDirs, redisUrl, tmpDir, uniqueQueuePrefix } from './support/test-env';
+import { cleanupTmpDirs, redisUrl, tmpDir, uniqueQueuePrefix, until } from './support/test-env';
 
 jest.setTimeout(180_000);
 
@@ -32,14 +32,6 @@ async function forgetQueues(prefix: string) {
     return keys.length;
   } finally {
     redis.disconnect();
-  }
-}
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

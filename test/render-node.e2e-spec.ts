@@ -17,7 +17,7 @@ import {
 import { repoRoot } from '../scripts/lib/repo-root';
 import { RequesterClient } from '../scripts/lib/requester-client';
 import { createApiKey, quietFarm, testPrisma } from './support/farm';
-import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix } from './support/test-env';
+import { cleanupTmpDirs, tmpDir, uniqueQueuePrefix, until } from './support/test-env';
 
 jest.setTimeout(240_000);
 
@@ -52,20 +52,6 @@ function agentEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     TESSERA_POLL_WAIT_MS: '5000',
     ...extra,
   };
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false> | T | null | undefined | false,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 function coordinatorEnv(

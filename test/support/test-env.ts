@@ -75,3 +75,18 @@ export function scratchDatabaseUrl(label: string): string {
   const name = `tessera_test_${label}_${process.pid}_${randomBytes(3).toString('hex')}`;
   return parseDatabaseUrl(testDatabaseUrl()).withDatabase(name.toLowerCase());
 }
+
+/** Polls `probe` until it gives something truthy (returned), or fails after `timeoutMs`. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
