@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { completeJobIfFinished } from '../jobs/job-completion';
 import type { ShardGeometryRow } from '../planning/tile-geometry';
 import { PrismaService } from '../prisma/prisma.service';
 import { sql } from '../prisma/sql';
@@ -61,7 +62,7 @@ export class AssemblyRepository {
     return { ...frames[0], shards };
   }
 
-  /** Marks the frame done and, when it was the last one, the job completed (then true). */
+  /** Marks the frame done and, when nothing else of the job is open, the job completed (then true). */
   async saveFrame(
     frameId: string,
     jobId: string,
@@ -69,21 +70,11 @@ export class AssemblyRepository {
     thumbKey: string,
   ): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
-      // The job row is locked first: two workers saving a job's last two frames at once would
-      // each count the other's frame as open (not yet committed) and neither would complete it.
-      // Locked, the second waits, and its count below starts after the first has committed.
-      await tx.$queryRaw`SELECT 1 FROM jobs WHERE id = ${jobId}::uuid FOR UPDATE`;
       await tx.frame.update({
         where: { id: frameId },
         data: { status: 'DONE', imageKey, thumbKey, completedAt: new Date() },
       });
-      const open = await tx.frame.count({ where: { jobId, status: { not: 'DONE' } } });
-      if (open > 0) return false;
-      const { count } = await tx.job.updateMany({
-        where: { id: jobId, status: 'RENDERING' },
-        data: { status: 'COMPLETED', completedAt: new Date() },
-      });
-      return count === 1;
+      return completeJobIfFinished(tx, jobId);
     });
   }
 }

@@ -6,7 +6,7 @@ import { PayoutsPayload, QueueName, settlementJobId } from '../queues/queues';
 import { FundingService } from './funding.service';
 import { PayoutsRepository } from './payouts.repository';
 
-/** How long an ended job's renders still on their way get to be verified before it is settled. */
+/** How long a job ended early gives its last uploads to be verified before it is settled. */
 const SETTLE_GRACE_MS = 10_000;
 
 /**

@@ -89,28 +89,17 @@ export class PayoutsRepository {
   }
 
   /**
-   * Jobs whose rendering is over and whose escrow still has to be settled. Verified work is paid,
-   * so renders still on their way are waited for, up to `graceMs` after the job ended: a
-   * cancelled job's last uploads, and a completed job's checks in flight (a ringer re-checks a
-   * tile of a frame already stitched, so the job can complete while its render is out).
+   * Jobs whose rendering is over and whose escrow still has to be settled. A completed job has no
+   * render left on its way (it completes once its checks are resolved: jobs/job-completion.ts). A
+   * job ended early waits `graceMs` first: tiles uploaded just before the cancel are still being
+   * verified, and verified work is paid.
    */
   async jobsToSettle(graceMs: number): Promise<string[]> {
     const cancelledBefore = new Date(Date.now() - graceMs);
     const jobs = await this.prisma.job.findMany({
       where: {
         OR: [
-          {
-            status: 'COMPLETED',
-            payment: { in: ['FUNDED', 'SETTLING'] },
-            OR: [
-              { completedAt: { lt: cancelledBefore } },
-              {
-                shards: {
-                  none: { kind: 'CHECK', verifiedAt: null, status: { in: ['LEASED', 'DONE'] } },
-                },
-              },
-            ],
-          },
+          { status: 'COMPLETED', payment: { in: ['FUNDED', 'SETTLING'] } },
           {
             // ended early (cancelled, or failed): verified work is paid, the rest goes back; a
             // cancelled job may have been partly funded, and that deposit goes back too

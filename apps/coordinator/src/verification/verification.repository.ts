@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { PixelRegion } from '@tessera/protocol';
+import { completeJobIfFinished, withdrawRingers } from '../jobs/job-completion';
 import { regionOf } from '../planning/tile-geometry';
 import { Prisma, PrismaService } from '../prisma/prisma.service';
 import { literal, sql } from '../prisma/sql';
@@ -316,8 +317,8 @@ export class VerificationRepository {
 
   /**
    * A node convicted of fraud on a job: blocklisted for it, every result of its on the job thrown
-   * away (its tiles are rendered again, its checks issued again), and the frames they touched
-   * reopened. Returns the frames to verify again.
+   * away (its tiles are rendered again, its crop checks issued again, its ringers closed), and
+   * the frames they touched reopened. Returns the frames to verify again.
    */
   async invalidateNodeOnJob(
     jobId: string,
@@ -328,6 +329,12 @@ export class VerificationRepository {
       const blocked = await tx.$executeRaw`
         INSERT INTO job_blocklist (job_id, node_id, reason) VALUES (${jobId}::uuid, ${nodeId}::uuid, ${reason})
         ON CONFLICT DO NOTHING`;
+      // Its ringers tested it: closed, unpaid. The rest of its work is rendered again.
+      await withdrawRingers(
+        tx,
+        Prisma.sql`job_id = ${jobId}::uuid
+          AND result_id IN (SELECT id FROM results WHERE node_id = ${nodeId}::uuid)`,
+      );
       const touched = await tx.$queryRaw<{ frame_id: string }[]>`
         UPDATE shards s SET status = 'PENDING', result_id = NULL, verified_at = NULL,
                lease_id = NULL, lease_expires_at = NULL
@@ -354,12 +361,25 @@ export class VerificationRepository {
     });
   }
 
-  /** Both results of an unresolvable dispute are redone by other nodes, without blame. */
+  /**
+   * Both results of an unresolvable dispute are redone by other nodes, without blame. A frame
+   * stitched already (a ringer disputed one of its tiles) is stitched again once they are in.
+   */
   async discardResults(resultIds: string[]): Promise<void> {
     await this.prisma.$executeRaw`
-      UPDATE shards SET status = 'PENDING', result_id = NULL, verified_at = NULL,
-             lease_id = NULL, lease_expires_at = NULL
-      WHERE result_id = ANY (${resultIds}::uuid[])`;
+      WITH s AS (
+        UPDATE shards SET status = 'PENDING', result_id = NULL, verified_at = NULL,
+               lease_id = NULL, lease_expires_at = NULL
+        WHERE result_id = ANY (${resultIds}::uuid[])
+        RETURNING frame_id, kind
+      )
+      UPDATE frames SET status = 'PENDING'
+      WHERE id IN (SELECT frame_id FROM s WHERE kind = 'WORK') AND status = 'DONE'`;
+  }
+
+  /** Completes the job when nothing of it is open any more (a check was resolved); true then. */
+  completeIfFinished(jobId: string): Promise<boolean> {
+    return this.prisma.$transaction((tx) => completeJobIfFinished(tx, jobId));
   }
 
   frameOfShard(shardId: string) {

@@ -98,6 +98,10 @@ export class VerificationService {
         const check = await this.repo.findShard(shardId);
         if (check?.result) await this.repo.markVerified([check.id]);
       }
+      // A job waits for its checks: this may have been the last thing open.
+      if (await this.repo.completeIfFinished(facts.jobId)) {
+        this.events.publish({ type: 'job.finished', jobId: facts.jobId, status: 'COMPLETED' });
+      }
       return facts.frameId;
     }
     const strength = facts.verification as Strength;
@@ -227,8 +231,9 @@ export class VerificationService {
     if (!check?.result || check.verifiedAt || !check.checkedResultId) return;
     const checked = await this.repo.findResult(check.checkedResultId);
     const checkRegion = regionOf(check);
-    if (!checked) {
-      // The checked work was thrown away meanwhile (its node was convicted): nothing to decide.
+    if (!checked || checked.shard.resultId !== checked.id) {
+      // The checked work was thrown away meanwhile (its node was convicted, or a dispute about
+      // it could not be decided and it is being rendered again): nothing to decide.
       await this.repo.markVerified([check.id]);
       return;
     }
