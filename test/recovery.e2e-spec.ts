@@ -1,5 +1,5 @@
 // Redis loses its queues (a restart without persistence, a flush): nothing is lost, because the
-// coordinator re-derives planning and assembly work from Postgres.
+// coordinator re-derives planning, verification and assembly work from Postgres.
 import { makeTestScene } from '@tessera/blender';
 import Redis from 'ioredis';
 import { join } from 'node:path';
@@ -7,19 +7,23 @@ import { hashApiKey } from '../apps/coordinator/src/auth/api-key';
 import { JobsRepository } from '../apps/coordinator/src/jobs/jobs.repository';
 import { Coordinator, startCoordinator } from '../scripts/lib/local-farm';
 import { RequesterClient } from '../scripts/lib/requester-client';
-import { SimulatedAgent, solidTile } from '../scripts/lib/simulated-agent';
+import { seedSyntheticJob, SimulatedAgent, solidTile } from '../scripts/lib/simulated-agent';
 import { createApiKey, quietFarm, testPrisma } from './support/farm';
+import { issueRinger } from './support/ringers';
 import { cleanupTmpDirs, redisUrl, tmpDir, uniqueQueuePrefix, until } from './support/test-env';
 
 jest.setTimeout(180_000);
 
-beforeAll(() => quietFarm());
+// each test on a quiet farm: no coordinator or unfinished job of the test before
+beforeEach(() => quietFarm());
 
 const prisma = testPrisma();
 const coordinators: Coordinator[] = [];
 
+afterEach(async () => {
+  for (const c of coordinators.splice(0)) await c.stop();
+});
 afterAll(async () => {
-  for (const c of coordinators) await c.stop();
   await prisma.$disconnect();
   cleanupTmpDirs();
 });
@@ -97,4 +101,56 @@ test('planning and assembly lost with Redis are redone from the database', async
     return row.status === 'RENDERING';
   });
   expect(await prisma.shard.count({ where: { jobId: orphan.id } })).toBe(1);
+});
+
+test('a check render whose evaluation was lost with Redis is evaluated, and its job completes', async () => {
+  const prefix = uniqueQueuePrefix('recovery-check');
+  const env = {
+    QUEUE_PREFIX: prefix,
+    STORAGE_DIR: tmpDir(),
+    NODE_ENV: 'test',
+    RECONCILE_MS: '300',
+  };
+  const secret = await createApiKey('recovery-check');
+  const apiKey = await prisma.apiKey.findUniqueOrThrow({ where: { hash: hashApiKey(secret) } });
+  // verification off: the ringer below is the job's only check
+  const jobId = await seedSyntheticJob(prisma, apiKey.id, {
+    frames: 1,
+    grid: 2,
+    label: 'recovery-check',
+  });
+  const full = await startCoordinator(env, { name: 'check-full' });
+  coordinators.push(full);
+  const [worker, checker] = [new SimulatedAgent(), new SimulatedAgent()];
+  for (const agent of [worker, checker]) await agent.login(full.url);
+  const tile = await solidTile(8, 8);
+  const work = (await worker.requestLease(full.url, 2000)).lease!;
+  expect((await worker.finish(full.url, work, tile)).status).toBe(200);
+  const ringerId = await issueRinger(prisma, work.shardId);
+  // An API-only replica leases the ringer and accepts it; its evaluation entry then goes with
+  // Redis, after the full replica has stitched the frame and gone.
+  const api = await startCoordinator({ ...env, WORKERS: 'false' }, { name: 'check-api-only' });
+  coordinators.push(api);
+  const ringer = (await checker.requestLease(api.url, 2000)).lease!;
+  expect(ringer.shardId).toBe(ringerId);
+  for (let i = 0; i < 3; i++) {
+    const next = (await worker.requestLease(full.url, 2000)).lease!;
+    expect((await worker.finish(full.url, next, tile)).status).toBe(200);
+  }
+  await until('the frame stitched', async () => {
+    const frame = await prisma.frame.findFirstOrThrow({ where: { jobId } });
+    return frame.status === 'DONE';
+  });
+  await full.stop();
+  expect((await checker.finish(api.url, ringer, tile)).status).toBe(200);
+  expect(await forgetQueues(prefix)).toBeGreaterThan(0);
+  expect((await prisma.job.findUniqueOrThrow({ where: { id: jobId } })).status).toBe('RENDERING');
+
+  coordinators.push(await startCoordinator(env, { name: 'check-restarted' }));
+  await until('the job completed', async () => {
+    const job = await prisma.job.findUniqueOrThrow({ where: { id: jobId } });
+    return job.status === 'COMPLETED';
+  });
+  const verdict = await prisma.verdict.findFirstOrThrow({ where: { jobId, kind: 'RINGER' } });
+  expect(verdict.outcome).toBe('PASS');
 });

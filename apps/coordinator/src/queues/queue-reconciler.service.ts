@@ -2,7 +2,13 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { planningJobId, PlanningPayload, QueueName, VerificationPayload } from './queues';
+import {
+  checkNudgeJobId,
+  planningJobId,
+  PlanningPayload,
+  QueueName,
+  VerificationPayload,
+} from './queues';
 import { ReconcilerRepository } from './reconciler.repository';
 
 /**
@@ -43,11 +49,23 @@ export class QueueReconcilerService implements OnModuleInit, OnModuleDestroy {
       for (const frameId of await this.repo.framesAwaitingVerification()) {
         await this.verification.add('frame', { frameId });
       }
+      // A check's evaluation is not: it records a verdict and may issue an arbitration. Only
+      // checks accepted long ago are nudged, so that a backlog's entries still queued are not
+      // evaluated twice; their job waits for them (jobs/job-completion.ts).
+      const evaluatedBy = new Date(
+        Date.now() - CHECK_NUDGE_AFTER_RECONCILES * this.config.RECONCILE_MS,
+      );
+      for (const shardId of await this.repo.checksAwaitingEvaluation(evaluatedBy)) {
+        await nudge(this.verification, 'result', { shardId }, checkNudgeJobId(shardId));
+      }
     } catch (e) {
       this.logger.warn(`queue reconciliation failed: ${(e as Error).message}`);
     }
   }
 }
+
+/** How many reconciliation periods a check render may wait for its evaluation before a nudge. */
+const CHECK_NUDGE_AFTER_RECONCILES = 10;
 
 /** Queues the work unless it is queued already; work that ran out of retries is retried. */
 async function nudge<T>(queue: Queue<T>, name: string, data: T, jobId: string): Promise<void> {

@@ -60,7 +60,11 @@ export const QUEUE_OPTIONS: Record<QueueName, DefaultJobOptions> = {
   },
 };
 
-/** BullMQ job ids dedupe work: one planning per job, one assembly per frame at a time. */
+/**
+ * BullMQ job ids dedupe work: one planning per job, one assembly per frame at a time, one
+ * reconciler nudge per check render.
+ */
 export const planningJobId = (jobId: string) => `plan-${jobId}`;
 export const assemblyJobId = (frameId: string) => `assemble-${frameId}`;
+export const checkNudgeJobId = (shardId: string) => `check-${shardId}`;
 export const settlementJobId = (jobId: string) => `settle-${jobId}`;

@@ -15,6 +15,19 @@ export class ReconcilerRepository {
     return jobs.map((j) => j.id);
   }
 
+  /**
+   * Check renders accepted before `before` and never evaluated: their queue entry was lost (a
+   * check outside its frame, a ringer, is not found again by its frame's verification).
+   */
+  async checksAwaitingEvaluation(before: Date): Promise<string[]> {
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      SELECT s.id::text AS id FROM shards s JOIN results r ON r.id = s.result_id
+      WHERE s.kind = 'CHECK' AND s.verified_at IS NULL AND s.status = 'DONE'
+        AND r.created_at < ${before}
+      LIMIT 500`;
+    return rows.map((r) => r.id);
+  }
+
   /** Frames whose every tile has a result but that were never stitched. */
   async framesAwaitingVerification(): Promise<string[]> {
     const rows = await this.prisma.$queryRaw<{ id: string }[]>`
