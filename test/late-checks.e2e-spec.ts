@@ -96,7 +96,10 @@ const jobStatus = async (jobId: string) =>
 
 test('a job with a ringer out completes when the ringer comes back and agrees', async () => {
   const run = await frameWithRinger('late-ringer-agrees');
-  expect(await jobStatus(run.jobId)).toBe('RENDERING');
+  // what the requester sees meanwhile: every frame done, one check to be decided
+  const waiting = await run.client.job(run.jobId);
+  expect(waiting.status).toBe('RENDERING');
+  expect(waiting.progress).toMatchObject({ frames: { total: 1, done: 1 }, checksOpen: 1 });
   await run.finish(run.other, run.ringer!, await run.tile(BLUE));
   const job = await run.client.waitForJob(run.jobId, { timeoutMs: 30_000 });
   expect(job.status).toBe('COMPLETED');

@@ -8,7 +8,11 @@ export interface JobView {
   id: string;
   status: string;
   error: string | null;
-  progress: { frames: { total: number; done: number }; tiles: { total: number; done: number } };
+  progress: {
+    frames: { total: number; done: number };
+    tiles: { total: number; done: number };
+    checksOpen: number;
+  };
   frames: {
     number: number;
     status: string;

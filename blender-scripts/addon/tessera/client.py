@@ -477,6 +477,10 @@ def describe_job(view):
         "Tiles: %d / %d done (%d%%)"
         % (tiles.get("done", 0), tiles.get("total", 0), progress.get("percent", 0)),
     ]
+    # check renders still to be decided: a job whose frames are all done waits for them
+    checks = progress.get("checksOpen") or 0
+    if checks and view.get("status") not in FINISHED:
+        lines.append("Verifying: %d check render%s open" % (checks, "" if checks == 1 else "s"))
     render_ms = (view.get("timings") or {}).get("renderMs") or (view.get("cost") or {}).get(
         "renderMs"
     )

@@ -404,6 +404,7 @@ class DescribeJobTest(unittest.TestCase):
             "frames": {"total": 4, "done": 1},
             "tiles": {"total": 16, "done": 6},
             "percent": 38,
+            "checksOpen": 0,
         },
         "payment": {
             "state": "FUNDED",
@@ -459,6 +460,16 @@ class DescribeJobTest(unittest.TestCase):
         )
         self.assertEqual(client.describe_job(finished)[3:], ["Render time: 3.0 s"])
         self.assertEqual(client.done_frames(view), [1])
+
+    def test_checks_the_job_waits_for(self):
+        # every frame done, two check renders still to be decided: the job is still rendering
+        progress = dict(self.VIEW["progress"], frames={"total": 4, "done": 4}, checksOpen=2)
+        view = dict(self.VIEW, progress=progress)
+        self.assertIn("Verifying: 2 check renders open", client.describe_job(view))
+        one = dict(view, progress=dict(progress, checksOpen=1))
+        self.assertIn("Verifying: 1 check render open", client.describe_job(one))
+        done = dict(view, status="COMPLETED", progress=dict(progress, checksOpen=0))
+        self.assertFalse([l for l in client.describe_job(done) if l.startswith("Verifying")])
 
     def test_format_wei(self):
         self.assertEqual(client.format_wei("1000000000000000000"), "1 ETH")

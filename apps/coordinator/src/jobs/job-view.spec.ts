@@ -31,6 +31,7 @@ describe('job views', () => {
     completedAt: null,
     frames: [],
     shards: [],
+    _count: { shards: 2 },
   } as unknown as Parameters<typeof toJobView>[0];
 
   it("gives a job's own view the ETA and cost of its row in the job list", () => {
@@ -43,6 +44,10 @@ describe('job views', () => {
       etaMs: summary.etaMs,
       cost: summary.cost,
     });
+  });
+
+  it('counts the check renders still to be decided, which the job waits for', () => {
+    expect(toJobView(job, row, now).progress.checksOpen).toBe(2);
   });
 
   it('has no cost in wei without payouts, and no ETA once finished', () => {

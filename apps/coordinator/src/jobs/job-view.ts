@@ -33,6 +33,8 @@ export function toJobView(job: JobRow, totals: JobSummaryRow, now: Date) {
       frames: { total: job.frames.length, done: framesDone },
       tiles: { total: job.shards.length, done: tilesDone },
       percent: job.shards.length ? Math.round((100 * tilesDone) / job.shards.length) : 0,
+      // check renders still to be decided (a job whose frames are all done waits for them)
+      checksOpen: job._count.shards,
     },
     // escrow state: NONE when the coordinator runs without a chain; amounts in wei
     payment: {

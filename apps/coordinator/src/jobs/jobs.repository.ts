@@ -173,6 +173,8 @@ export class JobsRepository {
             result: { select: { renderMs: true, createdAt: true } },
           },
         },
+        // checks not yet decided: the job completes once there are none
+        _count: { select: { shards: { where: { kind: 'CHECK', verifiedAt: null } } } },
       },
     });
   }
