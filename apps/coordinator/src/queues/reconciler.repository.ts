@@ -16,8 +16,9 @@ export class ReconcilerRepository {
   }
 
   /**
-   * Check renders accepted before `before` and never evaluated: their queue entry was lost (a
-   * check outside its frame, a ringer, is not found again by its frame's verification).
+   * Check renders accepted before `before` and never evaluated: their queue entry was lost (with
+   * Redis, or with a coordinator killed before its batch was queued). A frame's verification does
+   * not evaluate checks, it waits for them, and so does the job for a ringer.
    */
   async checksAwaitingEvaluation(before: Date): Promise<string[]> {
     const rows = await this.prisma.$queryRaw<{ id: string }[]>`
