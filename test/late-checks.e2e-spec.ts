@@ -39,9 +39,12 @@ const RED = '#ff0000ff';
  * tile is issued (for any node but the worker), and taken by the other node unless `untaken`.
  * Returns once the frame is stitched.
  */
-async function frameWithRinger(name: string, opts: { untaken?: boolean } = {}) {
+async function frameWithRinger(
+  name: string,
+  opts: { untaken?: boolean; env?: NodeJS.ProcessEnv } = {},
+) {
   const coordinator = await startCoordinator(
-    { QUEUE_PREFIX: uniqueQueuePrefix(name), STORAGE_DIR: tmpDir(), NODE_ENV: 'test' },
+    { QUEUE_PREFIX: uniqueQueuePrefix(name), STORAGE_DIR: tmpDir(), NODE_ENV: 'test', ...opts.env },
     { name },
   );
   coordinators.push(coordinator);
@@ -156,4 +159,20 @@ test('a ringer no node has taken is withdrawn when the rest of the job is done',
     verifiedAt: expect.any(Date),
   });
   expect((await run.other.requestLease(run.coordinator.url, 300)).status).toBe(204);
+});
+
+test('a ringer whose node went away (its lease lapsed) is withdrawn, and the job completes', async () => {
+  const run = await frameWithRinger('late-ringer-lapsed', {
+    env: { LEASE_TTL_MS: '1500', RECONCILE_MS: '300' },
+  });
+  expect(await jobStatus(run.jobId)).toBe('RENDERING');
+  // The other node never comes back; only it may render the ringer (the worker made the tile).
+  const job = await run.client.waitForJob(run.jobId, { timeoutMs: 30_000 });
+  expect(job.status).toBe('COMPLETED');
+  expect(await prisma.shard.findUniqueOrThrow({ where: { id: run.ringerId } })).toMatchObject({
+    status: 'DONE',
+    resultId: null,
+  });
+  const lease = await prisma.lease.findFirstOrThrow({ where: { shardId: run.ringerId } });
+  expect(lease.status).toBe('EXPIRED');
 });

@@ -1,4 +1,4 @@
-import { Prisma } from '../prisma/prisma.service';
+import { Prisma, PrismaService } from '../prisma/prisma.service';
 
 /**
  * Completes a rendering job once every frame is stitched and no check of its work is open;
@@ -38,6 +38,11 @@ export async function completeJobIfFinished(
     data: { status: 'COMPLETED', completedAt: new Date() },
   });
   return count === 1;
+}
+
+/** completeJobIfFinished in a transaction of its own: true when this call completed the job. */
+export function completeJob(prisma: PrismaService, jobId: string): Promise<boolean> {
+  return prisma.$transaction((tx) => completeJobIfFinished(tx, jobId));
 }
 
 /**

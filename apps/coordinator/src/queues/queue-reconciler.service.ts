@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { EventsService } from '../events/events.service';
 import {
   checkNudgeJobId,
   planningJobId,
@@ -26,6 +27,7 @@ export class QueueReconcilerService implements OnModuleInit, OnModuleDestroy {
     @InjectQueue(QueueName.Planning) private readonly planning: Queue<PlanningPayload>,
     @InjectQueue(QueueName.Verification) private readonly verification: Queue<VerificationPayload>,
     private readonly repo: ReconcilerRepository,
+    private readonly events: EventsService,
   ) {}
 
   onModuleInit(): void {
@@ -57,6 +59,9 @@ export class QueueReconcilerService implements OnModuleInit, OnModuleDestroy {
       );
       for (const shardId of await this.repo.checksAwaitingEvaluation(evaluatedBy)) {
         await nudge(this.verification, 'result', { shardId }, checkNudgeJobId(shardId));
+      }
+      for (const jobId of await this.repo.completeFinishedJobs()) {
+        this.events.publish({ type: 'job.finished', jobId, status: 'COMPLETED' });
       }
     } catch (e) {
       this.logger.warn(`queue reconciliation failed: ${(e as Error).message}`);

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { completeJob } from '../jobs/job-completion';
 import { PrismaService } from '../prisma/prisma.service';
 
 @Injectable()
@@ -27,6 +28,25 @@ export class ReconcilerRepository {
         AND r.created_at < ${before}
       LIMIT 500`;
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Rendering jobs whose every frame is stitched: only checks hold them. A ringer whose lease
+   * lapsed is withdrawn here when nothing else would complete its job (its only eligible nodes
+   * gone); the rest completes the job once nothing is open. Returns the jobs completed.
+   */
+  async completeFinishedJobs(): Promise<string[]> {
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      SELECT j.id::text AS id FROM jobs j
+      WHERE j.status = 'RENDERING'
+        AND EXISTS (SELECT 1 FROM frames f WHERE f.job_id = j.id)
+        AND NOT EXISTS (SELECT 1 FROM frames f WHERE f.job_id = j.id AND f.status <> 'DONE')
+      LIMIT 500`;
+    const completed: string[] = [];
+    for (const { id } of rows) {
+      if (await completeJob(this.prisma, id)) completed.push(id);
+    }
+    return completed;
   }
 
   /** Frames whose every tile has a result but that were never stitched. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { PixelRegion } from '@tessera/protocol';
-import { completeJobIfFinished, withdrawRingers } from '../jobs/job-completion';
+import { completeJob, withdrawRingers } from '../jobs/job-completion';
 import { regionOf } from '../planning/tile-geometry';
 import { Prisma, PrismaService } from '../prisma/prisma.service';
 import { literal, sql } from '../prisma/sql';
@@ -379,7 +379,7 @@ export class VerificationRepository {
 
   /** Completes the job when nothing of it is open any more (a check was resolved); true then. */
   completeIfFinished(jobId: string): Promise<boolean> {
-    return this.prisma.$transaction((tx) => completeJobIfFinished(tx, jobId));
+    return completeJob(this.prisma, jobId);
   }
 
   frameOfShard(shardId: string) {
