@@ -163,7 +163,8 @@ test('a ringer no node has taken is withdrawn when the rest of the job is done',
 
 test('a ringer whose node went away (its lease lapsed) is withdrawn, and the job completes', async () => {
   const run = await frameWithRinger('late-ringer-lapsed', {
-    env: { LEASE_TTL_MS: '1500', RECONCILE_MS: '300' },
+    // long enough for the frame to be stitched while the ringer is still held, on a slow machine
+    env: { LEASE_TTL_MS: '5000', RECONCILE_MS: '300' },
   });
   expect(await jobStatus(run.jobId)).toBe('RENDERING');
   // The other node never comes back; only it may render the ringer (the worker made the tile).
