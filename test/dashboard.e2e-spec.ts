@@ -393,7 +393,8 @@ test('a cheater is caught while the page watches: its tiles go rejected, are re-
     await page.waitForSelector('#job-status:text("COMPLETED")');
     await page.waitForFunction(`${count('verified')} === 18`);
 
-    // A work tile of the cheater's that was thrown away, and a verdict that failed it.
+    // A work tile of the cheater's that was thrown away, and a comparison that failed it (not
+    // the FRAUD verdict, which names the same result and shows as a conviction).
     const rejected = await prisma.result.findMany({
       where: { nodeId: node!.id, shard: { jobId: job.id, kind: 'WORK' }, acceptedFor: null },
       include: { shard: true },
@@ -403,6 +404,7 @@ test('a cheater is caught while the page watches: its tiles go rejected, are re-
       where: {
         jobId: job.id,
         outcome: 'FAIL',
+        kind: { in: ['OVERLAP', 'CROP', 'RINGER'] },
         OR: [
           { resultA: { in: rejected.map((r) => r.id) } },
           { resultB: { in: rejected.map((r) => r.id) } },
